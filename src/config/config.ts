@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { type Static, Type } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * The one configuration schema. It is read once at start (from environment variables, then
+ * CLI flags on top) and passed down; no other file reads `process.env`.
+ */
+export const ConfigSchema = Type.Object({
+  databaseUrl: Type.String({ minLength: 1 }),
+  host: Type.String({ minLength: 1 }),
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** Requests allowed to wait for one profile's write slot before answering 429. */
+  maxWaitingPerProfile: Type.Integer({ minimum: 1 }),
+  /** How long a messageId is remembered for de-duplication (days, at least 7). */
+  dedupeRetentionDays: Type.Integer({ minimum: 7 }),
+  /** Largest request body accepted, bytes. */
+  bodyLimitBytes: Type.Integer({ minimum: 1024 }),
+  /** Deepest JSON nesting accepted in a request body. */
+  maxJsonDepth: Type.Integer({ minimum: 2, maximum: 256 }),
+  /** SQLite `synchronous` level: NORMAL survives a process crash in WAL mode; FULL also power loss. */
+  sqliteSynchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')]),
+  /** Grace period for in-flight requests on shutdown, ms. */
+  shutdownGraceMs: Type.Integer({ minimum: 0 }),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+export const DEFAULT_CONFIG: Config = {
+  databaseUrl: `sqlite://${path.join('data', 'tessera.db')}`,
+  host: '127.0.0.1',
+  port: 8080,
+  logLevel: 'info',
+  maxWaitingPerProfile: 50,
+  dedupeRetentionDays: 30,
+  bodyLimitBytes: 1024 * 1024,
+  maxJsonDepth: 32,
+  sqliteSynchronous: 'NORMAL',
+  shutdownGraceMs: 10_000,
+};
+
+/** Environment variable → config key. */
+const ENV_KEYS: Record<string, keyof Config> = {
+  DATABASE_URL: 'databaseUrl',
+  HOST: 'host',
+  PORT: 'port',
+  LOG_LEVEL: 'logLevel',
+  TESSERA_MAX_WAITING_PER_PROFILE: 'maxWaitingPerProfile',
+  TESSERA_DEDUPE_RETENTION_DAYS: 'dedupeRetentionDays',
+  TESSERA_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  TESSERA_MAX_JSON_DEPTH: 'maxJsonDepth',
+  TESSERA_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
+  TESSERA_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+};
+
+export class ConfigError extends Error {}
+
+/**
+ * Builds the config from defaults, then `env`, then `overrides` (CLI flags), and validates it.
+ * Throws a ConfigError that names every bad setting and the variable it came from.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+): Config {
+  const raw: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  const origin: Record<string, string> = {};
+  for (const [variable, key] of Object.entries(ENV_KEYS)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') {
+      raw[key] = value;
+      origin[key] = variable;
+    }
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) {
+      raw[key] = value;
+      origin[key] = `--${key}`;
+    }
+  }
+  const converted = Value.Convert(ConfigSchema, raw);
+  const problems = new Map<string, string>();
+  for (const e of Value.Errors(ConfigSchema, converted)) {
+    const key = e.instancePath.replace(/^\//, '');
+    problems.set(key, `${origin[key] ?? key}: ${e.message} (got ${JSON.stringify(raw[key])})`);
+  }
+  if (problems.size > 0) {
+    throw new ConfigError(`Invalid configuration:\n  ${[...problems.values()].join('\n  ')}`);
+  }
+  return converted as Config;
+}

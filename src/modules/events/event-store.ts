@@ -1,0 +1,78 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { CanonicalEvent } from '../../engine/types.js';
+import { parseStored } from '../../lib/json.js';
+import type { Database, EventsTable } from '../../storage/schema.js';
+
+/** An event as stored: the canonical event plus its row id and owning profile. */
+export interface StoredEvent {
+  id: string;
+  profileId: string;
+  event: CanonicalEvent;
+}
+
+export interface EventQuery {
+  environmentId: string;
+  profileIds: string[];
+  include?: string[];
+  exclude?: string[];
+  start?: number;
+  end?: number;
+  order: 'asc' | 'desc';
+  limit: number;
+  /** Keyset position: events strictly after this one in the chosen order. */
+  after?: { timestamp: number; id: string };
+  /** Plain offset, for dialects whose pagination is `from`/`size`. */
+  offset?: number;
+}
+
+/** SQL for the append-only event store. */
+export class EventStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(trx: Transaction<Database>, rows: EventsTable[]): Promise<void> {
+    // SQLite caps bound parameters per statement; 9 columns × 100 rows stays well inside it.
+    for (let i = 0; i < rows.length; i += 100) {
+      await trx
+        .insertInto('events')
+        .values(rows.slice(i, i + 100))
+        .execute();
+    }
+  }
+
+  /** A profile's timeline (with the profiles merged into it), filtered and ordered by event time. */
+  async find(q: EventQuery): Promise<StoredEvent[]> {
+    if (q.profileIds.length === 0) return [];
+    let query = this.db
+      .selectFrom('events')
+      .select(['id', 'profile_id', 'body'])
+      .where('environment_id', '=', q.environmentId)
+      .where('profile_id', 'in', q.profileIds);
+    if (q.include?.length) query = query.where('action', 'in', q.include);
+    if (q.exclude?.length) query = query.where('action', 'not in', q.exclude);
+    if (q.start !== undefined) query = query.where('timestamp', '>=', q.start);
+    if (q.end !== undefined) query = query.where('timestamp', '<=', q.end);
+    const after = q.after;
+    if (after) {
+      const cmp = q.order === 'desc' ? '<' : '>';
+      query = query.where((eb) =>
+        eb.or([
+          eb('timestamp', cmp, after.timestamp),
+          eb.and([eb('timestamp', '=', after.timestamp), eb('id', cmp, after.id)]),
+        ]),
+      );
+    }
+    query = query.orderBy('timestamp', q.order).orderBy('id', q.order).limit(q.limit);
+    if (q.offset) query = query.offset(q.offset);
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      id: r.id,
+      profileId: r.profile_id,
+      event: parseStored<CanonicalEvent>(r.body),
+    }));
+  }
+
+  async deleteByProfiles(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
+    if (profileIds.length === 0) return;
+    await trx.deleteFrom('events').where('profile_id', 'in', profileIds).execute();
+  }
+}

@@ -1,0 +1,104 @@
+import type { Kysely, Transaction } from 'kysely';
+import {
+  type Identifier,
+  type IdentifierType,
+  UNIQUE_IDENTIFIER_TYPES,
+} from '../../engine/types.js';
+import { isUniqueViolation } from '../../storage/errors.js';
+import type { Database } from '../../storage/schema.js';
+import { WriteConflict } from './write-conflict.js';
+
+/** SQL for the identity graph: which profile owns which identifier. */
+export class IdentityStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Ids of the profiles holding `type:value` (several only for email and phone). */
+  async findProfileIds(
+    environmentId: string,
+    type: IdentifierType,
+    value: string,
+  ): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('profile_identifiers')
+      .select('profile_id')
+      .where('environment_id', '=', environmentId)
+      .where('type', '=', type)
+      .where('value', '=', value)
+      .orderBy('profile_id')
+      .execute();
+    return rows.map((r) => r.profile_id);
+  }
+
+  /** Owners of several unique identifiers at once, keyed `type:value`. */
+  async findOwners(environmentId: string, identifiers: Identifier[]): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
+    if (identifiers.length === 0) return owners;
+    const rows = await this.db
+      .selectFrom('profile_identifiers')
+      .select(['type', 'value', 'profile_id'])
+      .where('environment_id', '=', environmentId)
+      .where('is_unique', '=', 1)
+      .where((eb) =>
+        eb.or(identifiers.map((i) => eb.and([eb('type', '=', i.type), eb('value', '=', i.value)]))),
+      )
+      .execute();
+    for (const row of rows) owners.set(`${row.type}:${row.value}`, row.profile_id);
+    return owners;
+  }
+
+  /** Claims identifiers for a profile; a unique one claimed meanwhile is a WriteConflict. */
+  async insert(
+    trx: Transaction<Database>,
+    environmentId: string,
+    profileId: string,
+    identifiers: Identifier[],
+    at: number,
+  ): Promise<void> {
+    if (identifiers.length === 0) return;
+    try {
+      await trx
+        .insertInto('profile_identifiers')
+        .values(
+          identifiers.map((i) => ({
+            environment_id: environmentId,
+            type: i.type,
+            value: i.value,
+            profile_id: profileId,
+            is_unique: UNIQUE_IDENTIFIER_TYPES.has(i.type) ? 1 : 0,
+            created_at: at,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['environment_id', 'type', 'value', 'profile_id']).doNothing(),
+        )
+        .execute();
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new WriteConflict('identifier claimed by another profile');
+      throw error;
+    }
+  }
+
+  /** Releases identifiers held by a profile (merge and unmerge re-insert them elsewhere). */
+  async remove(
+    trx: Transaction<Database>,
+    environmentId: string,
+    profileId: string,
+    identifiers: Identifier[],
+  ): Promise<void> {
+    for (const i of identifiers) {
+      await trx
+        .deleteFrom('profile_identifiers')
+        .where('environment_id', '=', environmentId)
+        .where('type', '=', i.type)
+        .where('value', '=', i.value)
+        .where('profile_id', '=', profileId)
+        .execute();
+    }
+  }
+
+  async deleteByProfiles(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
+    if (profileIds.length === 0) return;
+    await trx.deleteFrom('profile_identifiers').where('profile_id', 'in', profileIds).execute();
+  }
+}

@@ -1,0 +1,84 @@
+import type { ProfileState } from '../../engine/types.js';
+import { AppError } from '../../errors/app-error.js';
+import type { EventQuery, StoredEvent } from '../events/event-store.js';
+import type { ProfileRef } from './profile-ref.js';
+import type { ProfileRepository } from './profile-repository.js';
+
+export type EventFilter = Omit<EventQuery, 'environmentId' | 'profileIds'>;
+
+/** Reads of profiles and their timelines, and deletion. */
+export class ProfileQueryService {
+  constructor(private readonly repo: ProfileRepository) {}
+
+  /**
+   * The live profiles a reference names: one for an id or a unique identifier, possibly several
+   * for a shared email or phone. An id merged away resolves to its survivor.
+   */
+  async findProfiles(environmentId: string, ref: ProfileRef): Promise<ProfileState[]> {
+    const ids =
+      ref.kind === 'id'
+        ? [await this.repo.profiles.findLiveId(environmentId, ref.id)]
+        : await this.repo.identities.findProfileIds(environmentId, ref.type, ref.value);
+    const profiles: ProfileState[] = [];
+    for (const id of ids) {
+      if (!id) continue;
+      const stored = await this.repo.profiles.findById(environmentId, id);
+      if (stored && stored.mergedInto === null) profiles.push(stored.state);
+    }
+    return profiles;
+  }
+
+  /** Exactly one profile, or `profile_not_found` / `identity_conflict` when shared. */
+  async getProfile(environmentId: string, ref: ProfileRef): Promise<ProfileState> {
+    const profiles = await this.findProfiles(environmentId, ref);
+    if (profiles.length === 0) throw new AppError('profile_not_found');
+    if (profiles.length > 1) {
+      throw new AppError(
+        'identity_conflict',
+        'Several profiles share this identifier; address one by id.',
+      );
+    }
+    return profiles[0]!;
+  }
+
+  /** Live profiles in id (creation) order, after `afterId`. */
+  listProfiles(
+    environmentId: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<ProfileState[]> {
+    return this.repo.profiles.list(environmentId, afterId, limit);
+  }
+
+  /** A profile's timeline, including the events of the profiles merged into it. */
+  async listEvents(
+    environmentId: string,
+    ref: ProfileRef,
+    filter: EventFilter,
+  ): Promise<StoredEvent[]> {
+    const profile = await this.getProfile(environmentId, ref);
+    return this.repo.events.find({
+      ...filter,
+      environmentId,
+      profileIds: [profile.id, ...profile.mergedIds],
+    });
+  }
+
+  /**
+   * Deletes a profile with everything merged into it: documents, identifiers (so its aliases
+   * answer 404 from now on), events and merge log. Remembered messageIds stay, so replays of
+   * its old events are not applied again.
+   */
+  async deleteProfile(environmentId: string, ref: ProfileRef): Promise<void> {
+    const profile = await this.getProfile(environmentId, ref);
+    const ids = [profile.id, ...profile.mergedIds];
+    await this.repo.slots.run(`${environmentId}/id:${profile.id}`, () =>
+      this.repo.storage.write(async (trx) => {
+        await this.repo.events.deleteByProfiles(trx, ids);
+        await this.repo.identities.deleteByProfiles(trx, ids);
+        await this.repo.merges.deleteByProfiles(trx, ids);
+        await this.repo.profiles.deleteByIds(trx, ids);
+      }),
+    );
+  }
+}

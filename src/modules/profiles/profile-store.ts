@@ -1,0 +1,127 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { ProfileState } from '../../engine/types.js';
+import { parseStored } from '../../lib/json.js';
+import type { Database } from '../../storage/schema.js';
+import { WriteConflict } from './write-conflict.js';
+
+export interface StoredProfile {
+  state: ProfileState;
+  version: number;
+  mergedInto: string | null;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** SQL for profile documents: one row per profile, read and written whole. */
+export class ProfileStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async findById(
+    environmentId: string,
+    id: string,
+    db: Db = this.db,
+  ): Promise<StoredProfile | undefined> {
+    const row = await db
+      .selectFrom('profiles')
+      .select(['state', 'version', 'merged_into'])
+      .where('id', '=', id)
+      .where('environment_id', '=', environmentId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      state: parseStored<ProfileState>(row.state),
+      version: row.version,
+      mergedInto: row.merged_into,
+    };
+  }
+
+  /** Where a profile id points now: itself, or the survivor it was merged into (followed). */
+  async findLiveId(environmentId: string, id: string): Promise<string | undefined> {
+    let current = id;
+    // A chain of merges is short; the cap only guards against a corrupted cycle.
+    for (let hop = 0; hop < 32; hop++) {
+      const row = await this.db
+        .selectFrom('profiles')
+        .select('merged_into')
+        .where('id', '=', current)
+        .where('environment_id', '=', environmentId)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      if (row.merged_into === null) return current;
+      current = row.merged_into;
+    }
+    return undefined;
+  }
+
+  async list(
+    environmentId: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<ProfileState[]> {
+    let query = this.db
+      .selectFrom('profiles')
+      .select('state')
+      .where('environment_id', '=', environmentId)
+      .where('merged_into', 'is', null);
+    if (afterId) query = query.where('id', '>', afterId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map((r) => parseStored<ProfileState>(r.state));
+  }
+
+  async insert(trx: Transaction<Database>, state: ProfileState): Promise<void> {
+    await trx
+      .insertInto('profiles')
+      .values({
+        id: state.id,
+        environment_id: state.environmentId,
+        version: 1,
+        state: JSON.stringify(state),
+        created_at: state.metadata.createdAt,
+        updated_at: state.metadata.updatedAt,
+        merged_into: null,
+      })
+      .execute();
+  }
+
+  /** Writes the document if nobody else wrote since `expectedVersion`; else WriteConflict. */
+  async update(
+    trx: Transaction<Database>,
+    state: ProfileState,
+    expectedVersion: number,
+  ): Promise<void> {
+    const result = await trx
+      .updateTable('profiles')
+      .set({
+        state: JSON.stringify(state),
+        version: expectedVersion + 1,
+        updated_at: state.metadata.updatedAt,
+        merged_into: null,
+      })
+      .where('id', '=', state.id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) throw new WriteConflict(`profile ${state.id} changed`);
+  }
+
+  /** Turns a profile into a pointer to its survivor (its document is kept in the merge log). */
+  async markMerged(
+    trx: Transaction<Database>,
+    id: string,
+    survivorId: string,
+    expectedVersion: number,
+  ): Promise<void> {
+    const result = await trx
+      .updateTable('profiles')
+      .set({ merged_into: survivorId, version: expectedVersion + 1, updated_at: Date.now() })
+      .where('id', '=', id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) throw new WriteConflict(`profile ${id} changed`);
+  }
+
+  /** Deletes profiles (a survivor and everything merged into it). */
+  async deleteByIds(trx: Transaction<Database>, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await trx.deleteFrom('profiles').where('id', 'in', ids).execute();
+  }
+}

@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { migrateToLatest } from './migrator.js';
+import type { Database } from './schema.js';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
+import { GroupCommitWriter, type WriteJob } from './write-queue.js';
+
+export interface StorageOptions {
+  /** SQLite `synchronous` level (WAL mode). */
+  sqliteSynchronous?: 'NORMAL' | 'FULL';
+  /** Run pending migrations on open (the default). */
+  migrate?: boolean;
+}
+
+/** The database behind every module: one query layer over SQLite (and, later, PostgreSQL). */
+export interface Storage {
+  readonly engine: 'sqlite';
+  /** For reads, and for writes outside the hot path. */
+  readonly db: Kysely<Database>;
+  /** Runs a write job in the next group-commit transaction. */
+  write<T>(job: WriteJob<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Where a `sqlite:` URL (or a plain path) points; `:memory:` for an in-memory database. */
+export function sqliteFileFromUrl(url: string): string {
+  if (url === 'sqlite::memory:' || url === ':memory:') return ':memory:';
+  const withoutScheme = url.replace(/^sqlite:(\/\/)?/, '');
+  if (withoutScheme === '') throw new Error(`DATABASE_URL has no file path: ${url}`);
+  return withoutScheme;
+}
+
+/**
+ * Opens the database named by `url` (`sqlite://data/tessera.db`, `sqlite:///abs/file.db`, or a
+ * path), applies the pragmas the hot path relies on and runs pending migrations.
+ */
+export async function createStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
+  if (/^postgres(ql)?:/.test(url)) {
+    throw new Error('PostgreSQL is not supported yet; use a sqlite: DATABASE_URL');
+  }
+  const file = sqliteFileFromUrl(url);
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
+  sqlite.pragma('busy_timeout = 5000');
+  // Checkpoints run in a worker thread (see sqlite-checkpointer.ts), never on the event loop.
+  sqlite.pragma('wal_autocheckpoint = 0');
+  sqlite.pragma('journal_size_limit = 67108864');
+  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('mmap_size = 268435456');
+  sqlite.pragma('temp_store = MEMORY');
+
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  if (options.migrate !== false) await migrateToLatest(db);
+
+  const checkpointer: Checkpointer | null =
+    file === ':memory:'
+      ? null
+      : startCheckpointer(
+          path.resolve(file),
+          createRequire(import.meta.url).resolve('better-sqlite3'),
+        );
+  const writer = new GroupCommitWriter(db);
+
+  return {
+    engine: 'sqlite',
+    db,
+    write: (job) => writer.write(job),
+    async close() {
+      await writer.flush();
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
+
+export type WriteJob<T> = (trx: Transaction<Database>) => Promise<T>;
+
+interface Pending {
+  job: WriteJob<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: write jobs queued while a transaction is running are committed together in the
+ * next one, so a burst of requests costs one commit (one fsync) instead of one each. Every job
+ * runs inside its own savepoint: a job that throws (a version conflict, say) is rolled back alone
+ * and only its caller sees the error.
+ */
+export class GroupCommitWriter {
+  private queue: Pending[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly maxJobsPerCommit = 256,
+  ) {}
+
+  /** Runs `job` in the next group transaction; resolves once that transaction has committed. */
+  write<T>(job: WriteJob<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ job, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.running) this.running = this.drain();
+    });
+  }
+
+  /** Resolves when everything queued so far has been committed or failed. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    // Let the requests that arrive in this turn of the event loop join the first batch.
+    await new Promise((r) => setImmediate(r));
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxJobsPerCommit);
+        await this.commit(batch);
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const pending of batch) {
+          await sql`savepoint job`.execute(trx);
+          try {
+            const value = await pending.job(trx);
+            await sql`release savepoint job`.execute(trx);
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            await sql`rollback to savepoint job`.execute(trx);
+            await sql`release savepoint job`.execute(trx);
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // The commit itself failed: nothing in this batch is durable.
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) pending.resolve(outcome.value);
+      else pending.reject(outcome.error);
+    });
+  }
+}

@@ -1,0 +1,12 @@
+import type { ApiKeyService } from '../../modules/credentials/api-key-service.js';
+import type { ProfileIngestService } from '../../modules/profiles/profile-ingest-service.js';
+import type { ProfileMergeService } from '../../modules/profiles/profile-merge-service.js';
+import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
+
+/** The services the native surface translates to. */
+export interface NativeServices {
+  ingest: ProfileIngestService;
+  queries: ProfileQueryService;
+  merges: ProfileMergeService;
+  apiKeys: ApiKeyService;
+}

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors/app-error.js';
+import { toAppError } from '../../platform/error-mapping.js';
+
+/** Answers an AppError as RFC 9457 problem+json, the native API's error format. */
+export function registerNativeErrors(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error, request.log);
+    const body = {
+      type: `urn:tessera:problem:${appError.code}`,
+      title: appError.message,
+      status: appError.status,
+      code: appError.code,
+      requestId: request.id,
+      instance: request.routeOptions.url ?? undefined,
+      ...(appError.issues ? { errors: appError.issues } : {}),
+    };
+    if (appError.status === 429) reply.header('retry-after', '1');
+    return reply.status(appError.status).type('application/problem+json').send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.send(
+      new AppError(
+        'not_found',
+        `No route ${request.method} ${request.routeOptions.url ?? ''}`.trim(),
+      ),
+    );
+  });
+}
