@@ -62,6 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerRequestIdEcho(app);
+  // Shared by every surface's auth hook, so the root sees all authenticated routes.
+  app.decorate('routeTable', []);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -8,10 +8,20 @@ declare module 'fastify' {
     /** The authenticated caller; set by the auth hook on every non-public route. */
     principal: Principal | null;
   }
+  interface FastifyInstance {
+    /** Every authenticated route with the scope it needs (tests are generated from it). */
+    routeTable: RouteTableEntry[];
+  }
   interface FastifyContextConfig {
     /** The scope a route needs, or `public` for the few routes open to anyone. */
     scope?: Scope | 'public';
   }
+}
+
+export interface RouteTableEntry {
+  method: string;
+  url: string;
+  scope: Scope;
 }
 
 export interface CredentialVerifier {
@@ -38,11 +48,14 @@ export function presentedApiKey(request: FastifyRequest): string | null {
  * is ever open by omission. The principal's environment is the only tenant a handler may use.
  */
 export function registerAuth(app: FastifyInstance, verifier: CredentialVerifier): void {
-  app.decorateRequest('principal', null);
+  if (!app.hasRequestDecorator('principal')) app.decorateRequest('principal', null);
+  if (!app.hasDecorator('routeTable')) app.decorate('routeTable', []);
   app.addHook('onRoute', (route) => {
-    const scope = (route.config as { scope?: string } | undefined)?.scope;
-    if (!scope && route.method !== 'HEAD') {
-      throw new Error(`Route ${route.method} ${route.url} declares no scope`);
+    const scope = (route.config as { scope?: Scope | 'public' } | undefined)?.scope;
+    if (!scope) throw new Error(`Route ${String(route.method)} ${route.url} declares no scope`);
+    for (const method of [route.method].flat()) {
+      if (scope !== 'public' && method !== 'HEAD')
+        app.routeTable.push({ method, url: route.url, scope });
     }
   });
   app.addHook('onRequest', async (request) => {

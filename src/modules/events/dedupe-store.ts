@@ -37,13 +37,11 @@ export class DedupeStore {
         await trx
           .insertInto('event_dedupe')
           .values(
-            messageIds
-              .slice(i, i + 300)
-              .map((message_id) => ({
-                environment_id: environmentId,
-                message_id,
-                received_at: at,
-              })),
+            messageIds.slice(i, i + 300).map((message_id) => ({
+              environment_id: environmentId,
+              message_id,
+              received_at: at,
+            })),
           )
           .execute();
       }

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CanonicalEvent } from '../../engine/types.js';
+import { createStorage, type Storage } from '../../storage/storage.js';
+import { prepareEvents } from '../events/event-intake.js';
+import { ProfileIngestService } from './profile-ingest-service.js';
+import { ProfileRepository } from './profile-repository.js';
+import { WriteConflict } from './write-conflict.js';
+
+let dir: string;
+let storage: Storage;
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'tessera-ingest-'));
+  storage = await createStorage(`sqlite://${path.join(dir, 'db.sqlite')}`);
+});
+afterAll(async () => {
+  await storage.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+const events = (count: number): CanonicalEvent[] =>
+  prepareEvents(
+    Array.from({ length: count }, () => ({
+      type: 'track',
+      event: 'Tick',
+      messageId: `svc-${++n}`,
+    })),
+    { receivedAt: Date.now(), requireProfileKey: false },
+  );
+const ctx = { environmentId: 'env-1', source: 'test' };
+
+describe('ProfileIngestService', () => {
+  it('keeps every update when two writers with separate write slots (two processes) race on one profile', async () => {
+    // Separate repositories have separate in-process queues: only the version check protects.
+    const a = new ProfileIngestService(new ProfileRepository(storage, 100));
+    const b = new ProfileIngestService(new ProfileRepository(storage, 100));
+    const ref = { kind: 'identifier' as const, type: 'userId' as const, value: 'raced' };
+    await a.ingestForProfile(ctx, ref, events(1));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).ingestForProfile(ctx, ref, events(1))),
+    );
+    const final = await a.ingestForProfile(ctx, ref, events(1));
+    expect(final.profile?.metadata.eventCount).toBe(22);
+  });
+
+  it('refuses a write based on a stale version', async () => {
+    const repo = new ProfileRepository(storage, 10);
+    const result = await new ProfileIngestService(repo).ingestForProfile(
+      ctx,
+      { kind: 'identifier', type: 'userId', value: 'stale' },
+      events(1),
+    );
+    const stored = await repo.profiles.findById('env-1', result.profile!.id);
+    await expect(
+      storage.write((trx) => repo.profiles.update(trx, stored!.state, stored!.version - 1)),
+    ).rejects.toBeInstanceOf(WriteConflict);
+  });
+});

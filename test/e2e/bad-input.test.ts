@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  mid,
+  pageEvent,
+  startTestServer,
+  type TestServer,
+  tableCounts,
+} from '../helpers/test-server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+  // Something stored that bad requests must leave alone.
+  await server.request('POST', '/v1/events', {
+    events: [
+      pageEvent({ anonymousId: 'keep-me' }),
+      {
+        type: 'identify',
+        messageId: mid(),
+        userId: 'keep',
+        anonymousId: 'keep-me',
+        traits: { a: 1 },
+      },
+    ],
+  });
+});
+afterAll(() => server.destroy());
+
+async function raw(path: string, body: string | Buffer, contentType = 'application/json') {
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': contentType },
+    body,
+  });
+  return { status: res.status, type: res.headers.get('content-type'), body: await res.json() };
+}
+
+const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+describe('bad input answers 4xx in problem+json and changes nothing stored', () => {
+  const cases: Array<
+    [
+      string,
+      () => Promise<{ status: number; type: string | null; body: { code: string } }>,
+      number,
+      string,
+    ]
+  > = [
+    ['malformed JSON', () => raw('/v1/events', '{"events": [}'), 400, 'invalid_json'],
+    ['empty body', () => raw('/v1/events', ''), 400, 'invalid_json'],
+    [
+      '__proto__ key',
+      () =>
+        raw(
+          '/v1/events',
+          '{"events":[{"type":"track","event":"x","userId":"keep","__proto__":{"admin":true}}]}',
+        ),
+      400,
+      'invalid_json',
+    ],
+    [
+      'constructor.prototype key',
+      () =>
+        raw(
+          '/v1/events',
+          '{"events":[{"type":"track","event":"x","userId":"keep","constructor":{"prototype":{"a":1}}}]}',
+        ),
+      400,
+      'invalid_json',
+    ],
+    [
+      'JSON nested too deeply',
+      () => raw('/v1/events', `{"events":[${nested(200)}]}`),
+      400,
+      'json_too_deep',
+    ],
+    [
+      'body over 1 MB',
+      () => raw('/v1/events', `{"events":["${'x'.repeat(1_100_000)}"]}`),
+      413,
+      'body_too_large',
+    ],
+    [
+      'unsupported content type',
+      () => raw('/v1/events', 'events=1', 'application/x-www-form-urlencoded'),
+      415,
+      'unsupported_media_type',
+    ],
+    ['no events array', () => raw('/v1/events', '{"event":{}}'), 400, 'validation_failed'],
+    ['empty events array', () => raw('/v1/events', '{"events":[]}'), 400, 'validation_failed'],
+    [
+      'unknown ref type',
+      () => raw('/v1/profiles/shoeSize:42/events', '{"events":[{"type":"track","event":"x"}]}'),
+      400,
+      'invalid_reference',
+    ],
+  ];
+  for (const [name, send, status, code] of cases) {
+    it(name, async () => {
+      const before = await tableCounts(server.storage);
+      const res = await send();
+      expect(res.status).toBe(status);
+      expect(res.type).toContain('application/problem+json');
+      expect(res.body.code).toBe(code);
+      expect(await tableCounts(server.storage)).toEqual(before);
+    });
+  }
+
+  it('names the event index and field of every invalid event, and applies none of the batch', async () => {
+    const before = await tableCounts(server.storage);
+    const res = await server.request('POST', '/v1/events', {
+      events: [
+        { type: 'track', event: 'Fine', userId: 'keep', messageId: mid() },
+        { type: 'track', userId: 'keep' },
+        { type: 'teleport', userId: 'keep' },
+        { type: 'page', userId: 'keep', properties: { title: 'no path' } },
+        { type: 'track', event: 'Nobody' },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('validation_failed');
+    const where = res.body.errors.map(
+      (e: { index: number; field: string }) => `${e.index}:${e.field}`,
+    );
+    expect(where).toEqual(expect.arrayContaining(['1:event', '2:type', '4:anonymousId']));
+    expect(res.body.errors.some((e: { index: number }) => e.index === 3)).toBe(true);
+    expect(res.body.errors.some((e: { index: number }) => e.index === 0)).toBe(false);
+    expect(await tableCounts(server.storage)).toEqual(before);
+  });
+
+  it('answers bad query parameters and cursors with 400', async () => {
+    for (const path of [
+      '/v1/profiles?limit=0',
+      '/v1/profiles?limit=1000',
+      '/v1/profiles?cursor=not-a-cursor',
+      '/v1/profiles/userId:keep/events?order=sideways',
+      '/v1/profiles/userId:keep/events?start=yesterday',
+      '/v1/profiles/userId:keep/events?cursor=e30',
+    ]) {
+      const res = await server.request('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.code, path).toBe('validation_failed');
+    }
+  });
+
+  it('keeps prototype-named trait keys away from object prototypes', async () => {
+    const res = await server.request('POST', '/v1/profiles/userId:proto/events', {
+      events: [{ type: 'identify', messageId: mid(), traits: { prototype: 1, safe: true } }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.profile.traits).toEqual({ safe: true });
+    expect(({} as Record<string, unknown>).safe).toBeUndefined();
+  });
+
+  it('answers unknown profiles and routes with 404', async () => {
+    expect((await server.request('GET', '/v1/profiles/userId:nobody')).body.code).toBe(
+      'profile_not_found',
+    );
+    expect(
+      (await server.request('GET', '/v1/profiles/01900000-0000-7000-8000-000000000000')).status,
+    ).toBe(404);
+    const res = await server.request(
+      'POST',
+      '/v1/profiles/01900000-0000-7000-8000-000000000000/events',
+      {
+        events: [{ type: 'track', event: 'x' }],
+      },
+    );
+    expect(res.status).toBe(404);
+    expect((await server.request('GET', '/v1/nothing-here')).status).toBe(404);
+  });
+
+  it('still has the data stored before', async () => {
+    const res = await server.request('GET', '/v1/profiles/userId:keep');
+    expect(res.body.traits).toEqual({ a: 1 });
+    expect(res.body.metadata.eventCount).toBe(2);
+  });
+});

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mid, pageEvent, startTestServer, type TestServer } from '../helpers/test-server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.destroy());
+
+describe('unmerge', () => {
+  it('gives back the identifiers, the traits only the merged side set, and its events', async () => {
+    const { request } = server;
+    const t = (m: number) => new Date(Date.UTC(2026, 10, 3, 8, m)).toISOString();
+    await request('POST', '/v1/events', {
+      events: [
+        {
+          type: 'identify',
+          messageId: mid(),
+          userId: 'kim',
+          anonymousId: 'kim-laptop',
+          traits: { name: 'Kim', tier: 'a' },
+          timestamp: t(0),
+        },
+        pageEvent({ anonymousId: 'shared-tablet', path: '/toys', timestamp: t(5) }),
+        {
+          type: 'identify',
+          messageId: mid(),
+          anonymousId: 'shared-tablet',
+          traits: { favourite: 'toys', tier: 'b' },
+          timestamp: t(6),
+        },
+      ],
+    });
+    const tablet = (await request('GET', '/v1/profiles/anonymousId:shared-tablet')).body;
+    // The tablet is wrongly identified as kim.
+    await request('POST', '/v1/events', {
+      events: [
+        {
+          type: 'identify',
+          messageId: mid(),
+          anonymousId: 'shared-tablet',
+          userId: 'kim',
+          timestamp: t(7),
+        },
+      ],
+    });
+    const merged = (await request('GET', '/v1/profiles/userId:kim')).body;
+    expect(merged.traits).toEqual({ name: 'Kim', tier: 'b', favourite: 'toys' });
+    expect(merged.mergedIds).toEqual([tablet.id]);
+
+    const [merge] = (await request('GET', '/v1/profiles/userId:kim/merges')).body.data;
+    const undo = await request('POST', `/v1/profiles/userId:kim/merges/${merge.id}/undo`);
+    expect(undo.status).toBe(200);
+
+    const kim = (await request('GET', '/v1/profiles/userId:kim')).body;
+    expect(kim.traits).toEqual({ name: 'Kim', tier: 'a' });
+    expect(kim.mergedIds).toEqual([]);
+    expect(kim.identifiers).not.toContainEqual({ type: 'anonymousId', value: 'shared-tablet' });
+
+    const restored = (await request('GET', '/v1/profiles/anonymousId:shared-tablet')).body;
+    expect(restored.id).toBe(tablet.id);
+    expect(restored.traits).toEqual({ favourite: 'toys', tier: 'b' });
+    const tabletEvents = (await request('GET', `/v1/profiles/${tablet.id}/events`)).body.data;
+    expect(tabletEvents.map((e: { action: string }) => e.action).sort()).toEqual([
+      'identify',
+      'page',
+    ]);
+    const kimEvents = (await request('GET', '/v1/profiles/userId:kim/events')).body.data;
+    expect(kimEvents.every((e: { profileId: string }) => e.profileId !== tablet.id)).toBe(true);
+
+    // The log shows the merge as undone, and it cannot be undone twice.
+    const log = (await request('GET', '/v1/profiles/userId:kim/merges')).body.data;
+    expect(log[0].undoneAt).not.toBeNull();
+    const again = await request('POST', `/v1/profiles/userId:kim/merges/${merge.id}/undo`);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('merge_not_undoable');
+  });
+
+  it('keeps a trait the survivor overwrote after the merge', async () => {
+    const { request } = server;
+    const t = (m: number) => new Date(Date.UTC(2026, 10, 4, 8, m)).toISOString();
+    await request('POST', '/v1/events', {
+      events: [
+        { type: 'identify', messageId: mid(), userId: 'lee', traits: { a: 1 }, timestamp: t(0) },
+        {
+          type: 'identify',
+          messageId: mid(),
+          anonymousId: 'lee-phone',
+          traits: { b: 'phone' },
+          timestamp: t(1),
+        },
+      ],
+    });
+    await request('POST', '/v1/events', {
+      events: [
+        {
+          type: 'identify',
+          messageId: mid(),
+          anonymousId: 'lee-phone',
+          userId: 'lee',
+          timestamp: t(2),
+        },
+      ],
+    });
+    await request('POST', '/v1/profiles/userId:lee/events', {
+      events: [{ type: 'identify', messageId: mid(), traits: { b: 'set-later' }, timestamp: t(3) }],
+    });
+    const [merge] = (await request('GET', '/v1/profiles/userId:lee/merges')).body.data;
+    await request('POST', `/v1/profiles/userId:lee/merges/${merge.id}/undo`);
+    expect((await request('GET', '/v1/profiles/userId:lee')).body.traits).toEqual({
+      a: 1,
+      b: 'set-later',
+    });
+  });
+});
+
+describe('restart', () => {
+  it('keeps profiles, identifiers, events and merges across a server restart', async () => {
+    const first = await startTestServer();
+    await first.request('POST', '/v1/events', {
+      events: [
+        pageEvent({ anonymousId: 'r-anon' }),
+        { type: 'identify', messageId: mid(), anonymousId: 'r-other', traits: { x: 1 } },
+      ],
+    });
+    await first.request('POST', '/v1/events', {
+      events: [
+        {
+          type: 'identify',
+          messageId: mid(),
+          anonymousId: 'r-anon',
+          userId: 'rita',
+          traits: { name: 'Rita' },
+        },
+        { type: 'identify', messageId: mid(), anonymousId: 'r-other', userId: 'rita' },
+      ],
+    });
+    const before = (await first.request('GET', '/v1/profiles/userId:rita')).body;
+    const beforeEvents = (await first.request('GET', '/v1/profiles/userId:rita/events')).body.data;
+    await first.stop();
+
+    const second = await startTestServer({ dir: first.dir });
+    const key = await second.createKey(['read']);
+    const after = await second.request('GET', '/v1/profiles/userId:rita', undefined, key);
+    expect(after.body).toEqual(before);
+    expect(
+      (await second.request('GET', '/v1/profiles/userId:rita/events', undefined, key)).body.data,
+    ).toEqual(beforeEvents);
+    expect(
+      (await second.request('GET', '/v1/profiles/userId:rita/merges', undefined, key)).body.data,
+    ).toHaveLength(1);
+    // The first server's admin key still works: credentials persist too.
+    expect(
+      (await second.request('GET', '/v1/profiles/anonymousId:r-other', undefined, first.adminKey))
+        .body.id,
+    ).toBe(before.id);
+    await second.destroy();
+  });
+});
