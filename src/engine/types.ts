@@ -175,6 +175,11 @@ export interface ProfileState {
   metadata: ProfileMetadata;
   session: SessionState | null;
   location: LocationState;
+  /**
+   * Event time of the event that set `location`, so that a late event cannot replace a newer
+   * location (absent: never set by an event).
+   */
+  locationAt?: number;
   /** experienceId → locked variant (set by component events). Earliest exposure wins. */
   stickyVariants: Record<string, { variantIndex: number; at: number }>;
   /** Ids of profiles merged into this one; their events belong to this profile's timeline. */
@@ -201,8 +206,13 @@ export interface IdentityInput {
 export type IdentityDecision =
   /** Nothing to change. */
   | { kind: 'none' }
-  /** Add these identifiers to the target (creating it when target was null). */
-  | { kind: 'attach'; identifiers: Identifier[] }
+  /**
+   * Add these identifiers to the target (creating it when target was null), or, when `profileId`
+   * is set, to that profile instead: an alias whose userId nobody owns attaches it to the
+   * previousId's owner, which need not be the target (server-side alias calls carry no
+   * anonymousId, so the target is often null).
+   */
+  | { kind: 'attach'; identifiers: Identifier[]; profileId?: string }
   /**
    * Merge `mergedId` into `survivorId`, then attach `identifiers` to the survivor. The event is
    * applied to the survivor.

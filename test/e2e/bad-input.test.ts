@@ -32,7 +32,11 @@ async function raw(path: string, body: string | Buffer, contentType = 'applicati
     headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': contentType },
     body,
   });
-  return { status: res.status, type: res.headers.get('content-type'), body: await res.json() };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    body: (await res.json()) as { code: string },
+  };
 }
 
 const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;

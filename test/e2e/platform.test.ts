@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { json, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -19,16 +19,16 @@ describe('platform', () => {
     expect(missing.status).toBe(401);
     const id = missing.headers.get('x-request-id');
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await missing.json()).requestId).toBe(id);
+    expect((await json(missing)).requestId).toBe(id);
   });
 
   it('answers /healthz and /readyz', async () => {
-    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
+    expect(await json(await fetch(`${server.url}/healthz`))).toEqual({ status: 'ok' });
+    expect(await json(await fetch(`${server.url}/readyz`))).toEqual({ status: 'ready' });
   });
 
   it('publishes an OpenAPI 3.1 document generated from the routes, and browsable docs', async () => {
-    const spec = await (await fetch(`${server.url}/openapi.json`)).json();
+    const spec = await json(await fetch(`${server.url}/openapi.json`));
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining([

@@ -107,6 +107,12 @@ export async function startTestServer(
 }
 
 let counter = 0;
+/** The JSON of a fetch response, for assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: tests inspect arbitrary JSON answers
+export async function json(res: Response): Promise<any> {
+  return res.json();
+}
+
 /** A unique messageId for test events. */
 export function mid(prefix = 'm'): string {
   counter += 1;
@@ -125,9 +131,19 @@ export function pageEvent(fields: Record<string, unknown> & { path?: string } = 
 }
 
 /** Counts rows per table: proof that a refused request changed nothing. */
-export async function tableCounts(storage: Storage): Promise<Record<string, number>> {
-  const tables = ['profiles', 'profile_identifiers', 'events', 'event_dedupe', 'merges'] as const;
-  const counts: Record<string, number> = {};
+const COUNTED_TABLES = [
+  'profiles',
+  'profile_identifiers',
+  'events',
+  'event_dedupe',
+  'merges',
+] as const;
+
+export async function tableCounts(
+  storage: Storage,
+): Promise<Record<(typeof COUNTED_TABLES)[number], number>> {
+  const tables = COUNTED_TABLES;
+  const counts = {} as Record<(typeof COUNTED_TABLES)[number], number>;
   for (const table of tables) {
     const row = await storage.db
       .selectFrom(table)

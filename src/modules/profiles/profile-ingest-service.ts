@@ -296,6 +296,14 @@ export class ProfileIngestService {
       case 'conflict':
         throw new AppError('identity_conflict', decision.reason);
       case 'attach':
+        // An alias may ask to attach a userId to a third profile, not the one being written:
+        // that is a request about another person, refused rather than applied half-way.
+        if (decision.profileId && decision.profileId !== work.state.id) {
+          throw new AppError(
+            'identity_conflict',
+            'The alias names a profile other than the one addressed.',
+          );
+        }
         for (const identifier of decision.identifiers) this.attach(work, identifier);
         return;
       case 'merge':
