@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { clientAddressKey, FailedAuthLimiter } from './failed-auth-limiter.js';
+import { MemoryRateLimiter } from './memory-rate-limiter.js';
+import { DEFAULT_CREDENTIAL_POLICY } from './rate-limiter.js';
+
+function setup() {
+  const clock = { now: 0 };
+  const limiter = new MemoryRateLimiter({ now: () => clock.now });
+  return { clock, limiter, failedAuth: new FailedAuthLimiter(limiter) };
+}
+
+describe('FailedAuthLimiter', () => {
+  it('blocks an address after 20 failures, and only that address', async () => {
+    const { failedAuth } = setup();
+    for (let i = 0; i < 19; i++) await failedAuth.recordFailure('203.0.113.7');
+    expect(await failedAuth.isBlocked('203.0.113.7')).toBe(false);
+    await failedAuth.recordFailure('203.0.113.7');
+    expect(await failedAuth.isBlocked('203.0.113.7')).toBe(true);
+    expect(await failedAuth.check('203.0.113.7')).toMatchObject({ retryAfterSeconds: 3 });
+    expect(await failedAuth.isBlocked('203.0.113.8')).toBe(false);
+  });
+
+  it('checking whether an address is blocked costs nothing', async () => {
+    const { failedAuth } = setup();
+    for (let i = 0; i < 100; i++) expect(await failedAuth.isBlocked('203.0.113.7')).toBe(false);
+  });
+
+  it('lets the address try again once a failure has refilled (3 s at 20/min)', async () => {
+    const { clock, failedAuth } = setup();
+    for (let i = 0; i < 20; i++) await failedAuth.recordFailure('203.0.113.7');
+    clock.now += 2999;
+    expect(await failedAuth.isBlocked('203.0.113.7')).toBe(true);
+    clock.now += 1;
+    expect(await failedAuth.isBlocked('203.0.113.7')).toBe(false);
+  });
+
+  it('never touches the bucket of the credential being guessed', async () => {
+    const { limiter, failedAuth } = setup();
+    // Same limiter, and even a key the credential bucket might use: the key spaces differ.
+    for (let i = 0; i < 50; i++) await failedAuth.recordFailure('key_123');
+    await failedAuth.recordFailure('203.0.113.7');
+    expect(await limiter.peek('key_123', DEFAULT_CREDENTIAL_POLICY, 0)).toMatchObject({
+      remaining: 500,
+    });
+    expect(limiter.size).toBe(2);
+  });
+
+  it('counts an IPv6 /64 as one client', async () => {
+    const { failedAuth } = setup();
+    for (let i = 0; i < 20; i++) await failedAuth.recordFailure(`2001:db8:1:2::${i.toString(16)}`);
+    expect(await failedAuth.isBlocked('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe(true);
+    expect(await failedAuth.isBlocked('2001:db8:1:3::1')).toBe(false);
+  });
+});
+
+describe('clientAddressKey', () => {
+  it.each([
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['::FFFF:203.0.113.7', '203.0.113.7'],
+    ['2001:DB8:0001:0002:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['2001:db8:1::5:1.2.3.4', '2001:db8:1:0::/64'],
+    ['not-an-address', 'not-an-address'],
+  ])('%s → %s', (address, key) => {
+    expect(clientAddressKey(address)).toBe(key);
+  });
+});
