@@ -3,7 +3,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
-import { ApiKeyService } from './modules/credentials/api-key-service.js';
+import { AppError } from './errors/app-error.js';
+import {
+  type CredentialsModule,
+  createCredentialsModule,
+} from './modules/credentials/credentials-module.js';
 import { ProfileIngestService } from './modules/profiles/profile-ingest-service.js';
 import { ProfileMergeService } from './modules/profiles/profile-merge-service.js';
 import { ProfileQueryService } from './modules/profiles/profile-query-service.js';
@@ -12,19 +16,26 @@ import { TenantService } from './modules/tenants/tenant-service.js';
 import { registerHealthRoutes } from './platform/health.js';
 import { loggerOptions } from './platform/logging.js';
 import { startMaintenance } from './platform/maintenance.js';
+import { createRateLimiter } from './platform/rate-limit/index.js';
 import { genRequestId, registerRequestIdEcho } from './platform/request-id.js';
+import { RequestLimits } from './platform/request-limits.js';
 import type { Storage } from './storage/storage.js';
 import { nativeSurface } from './surfaces/native/native-surface.js';
+import { oauthSurface } from './surfaces/oauth/oauth-surface.js';
 
 export interface AppDeps {
   config: Config;
   storage: Storage;
+  /** Protects HMAC keys at rest and signs tokens (see lib/master-key.ts). */
+  masterKey: Buffer;
+  /** The clock tokens are issued and checked with (tests move it). */
+  now?: () => number;
 }
 
 /** The application's services, built once and shared by every surface. */
 export interface Services {
   tenants: TenantService;
-  apiKeys: ApiKeyService;
+  credentials: CredentialsModule;
   ingest: ProfileIngestService;
   queries: ProfileQueryService;
   merges: ProfileMergeService;
@@ -36,7 +47,11 @@ export function buildServices(deps: AppDeps): Services {
   const queries = new ProfileQueryService(repo);
   return {
     tenants: new TenantService(deps.storage.db),
-    apiKeys: new ApiKeyService(deps.storage.db),
+    credentials: createCredentialsModule(deps.storage.db, deps.masterKey, {
+      tokenTtlSeconds: deps.config.tokenTtlSeconds,
+      rotationGraceSeconds: deps.config.rotationGraceSeconds,
+      now: deps.now,
+    }),
     ingest: new ProfileIngestService(repo),
     queries,
     merges: new ProfileMergeService(repo, queries),
@@ -84,15 +99,50 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerHealthRoutes(app, storage);
+  app.setNotFoundHandler((request, reply) => {
+    const error = new AppError(
+      'not_found',
+      `No route ${request.method} ${request.url.split('?')[0]}`,
+    );
+    reply
+      .status(404)
+      .type('application/problem+json')
+      .send({
+        type: `urn:tessera:problem:${error.code}`,
+        title: error.message,
+        status: 404,
+        code: error.code,
+        requestId: request.id,
+      });
+  });
 
+  const limiter = createRateLimiter({
+    redisUrl: config.redisUrl,
+    onError: (err) => app.log.warn({ err }, 'rate limiter unavailable; allowing requests'),
+  });
+  const limits = new RequestLimits(
+    limiter,
+    { ratePerSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+    config.failedAuthPerMinute,
+  );
+  const { verifier, tokens, service } = services.credentials;
+  await verifier.revocations.start();
+  const auth = { verifier, tokens, limits };
+
+  await app.register(oauthSurface, { tokens, limits });
   await app.register(nativeSurface, {
     prefix: '/v1',
-    services,
-    verifier: services.apiKeys,
+    services: { ...services, credentials: service },
+    auth,
     maxJsonDepth: config.maxJsonDepth,
+    bodyLimitBytes: config.bodyLimitBytes,
   });
 
   const maintenance = startMaintenance(services.repo, config, app.log);
-  app.addHook('onClose', async () => maintenance.stop());
+  app.addHook('onClose', async () => {
+    maintenance.stop();
+    verifier.revocations.stop();
+    await limits.close();
+  });
   return app;
 }

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from './config/config.js';
-import { ApiKeyService } from './modules/credentials/api-key-service.js';
+import { MasterKeyError } from './lib/master-key.js';
 import { isScope, type Scope } from './modules/credentials/scopes.js';
-import { TenantService } from './modules/tenants/tenant-service.js';
-import { startServer } from './server.js';
+import { createKey, startServer } from './server.js';
 import { migrateToLatest } from './storage/migrator.js';
 import { createStorage } from './storage/storage.js';
 
@@ -21,6 +20,10 @@ function configFrom(flags: {
     port: flags.port,
     logLevel: flags.logLevel,
   });
+}
+
+function warn(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
 }
 
 function parseScopes(value: string): Scope[] {
@@ -44,12 +47,16 @@ program
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL)')
   .action(async (flags) => {
     const config = configFrom(flags);
-    const server = await startServer(config, (key, tenant) => {
-      process.stdout.write(
-        `\nCreated organization "${tenant.organization}" with environment "${tenant.environment}".\n` +
-          `Admin API key (shown once, store it now):\n\n  ${key}\n\n`,
-      );
-    });
+    const server = await startServer(
+      config,
+      (key, tenant) => {
+        process.stdout.write(
+          `\nCreated organization "${tenant.organization}" with environment "${tenant.environment}".\n` +
+            `Admin API key (shown once, store it now):\n\n  ${key}\n\n`,
+        );
+      },
+      warn,
+    );
     process.stdout.write(`Tessera listening on ${server.url} (docs at ${server.url}/docs)\n`);
     const shutdown = (signal: string) => {
       server.app.log.info({ signal }, 'shutting down');
@@ -87,30 +94,32 @@ keys
   .option('--org <slug>', 'organization slug', 'default')
   .option('--env <slug>', 'environment slug', 'main')
   .option('--name <name>', 'a name to recognize the key by', 'cli')
-  .option('--scopes <list>', 'comma-separated: read,write,admin', parseScopes, [
+  .option('--scopes <list>', 'comma-separated: read,write,admin,privacy', parseScopes, [
     'read',
     'write',
   ] as Scope[])
+  .option('--write-key', 'create a write key (HTTP Basic user of the tracking endpoints) instead')
   .action(async (flags) => {
     const config = configFrom(flags);
-    const storage = await createStorage(config.databaseUrl);
-    try {
-      const tenant = await new TenantService(storage.db).ensureTenant(flags.org, flags.env);
-      const key = await new ApiKeyService(storage.db).createApiKey(
-        tenant.environment.id,
-        flags.name,
-        flags.scopes,
-      );
-      process.stdout.write(`${key.key}\n`);
-      process.stderr.write(
-        `id ${key.id}, scopes ${key.scopes.join(',')}, environment ${flags.org}/${flags.env}\n`,
-      );
-    } finally {
-      await storage.close();
-    }
+    const issued = await createKey(
+      config,
+      {
+        org: flags.org,
+        env: flags.env,
+        name: flags.name,
+        scopes: flags.scopes,
+        kind: flags.writeKey ? 'write_key' : 'api_key',
+      },
+      warn,
+    );
+    process.stdout.write(`${issued.secret}\n`);
+    process.stderr.write(
+      `id ${issued.credential.id}, scopes ${issued.credential.scopes.join(',')}, environment ${flags.org}/${flags.env}\n`,
+    );
   });
 
 program.parseAsync().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
+  const known = error instanceof ConfigError || error instanceof MasterKeyError;
+  process.stderr.write(`${known ? (error as Error).message : String(error)}\n`);
   process.exit(1);
 });

@@ -1,9 +1,13 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config/config.js';
-import { ApiKeyService } from './modules/credentials/api-key-service.js';
+import { resolveMasterKey } from './lib/master-key.js';
+import type { IssuedSecret } from './modules/credentials/credential-types.js';
+import { createCredentialsModule } from './modules/credentials/credentials-module.js';
+import type { Scope } from './modules/credentials/scopes.js';
 import { TenantService } from './modules/tenants/tenant-service.js';
-import { createStorage, type Storage } from './storage/storage.js';
+import { createStorage, type Storage, sqliteFileFromUrl } from './storage/storage.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -11,6 +15,47 @@ export interface RunningServer {
   url: string;
   /** Stops accepting, drains in-flight requests (up to the grace period), closes the database. */
   stop(): Promise<void>;
+}
+
+/** The master key for this configuration (dev: kept beside the SQLite file). */
+export function masterKeyFor(config: Config, warn: (message: string) => void): Buffer {
+  const file = /^postgres/.test(config.databaseUrl)
+    ? ':memory:'
+    : sqliteFileFromUrl(config.databaseUrl);
+  return resolveMasterKey({
+    configured: config.masterKey,
+    production: config.nodeEnv === 'production',
+    dataDir: file === ':memory:' ? null : path.dirname(path.resolve(file)),
+    warn,
+  });
+}
+
+/** Creates an API key in `org/env` (created when missing): the CLI's `keys create`. */
+export async function createKey(
+  config: Config,
+  options: {
+    org: string;
+    env: string;
+    name: string;
+    scopes: Scope[];
+    kind?: 'api_key' | 'write_key';
+  },
+  warn: (message: string) => void,
+): Promise<IssuedSecret> {
+  const storage = await createStorage(config.databaseUrl, {
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
+  try {
+    const tenant = await new TenantService(storage.db).ensureTenant(options.org, options.env);
+    const credentials = createCredentialsModule(storage.db, masterKeyFor(config, warn), config);
+    return await credentials.service.create(tenant.environment.id, {
+      kind: options.kind ?? 'api_key',
+      name: options.name,
+      scopes: options.scopes,
+    });
+  } finally {
+    await storage.close();
+  }
 }
 
 /**
@@ -21,23 +66,26 @@ export interface RunningServer {
 export async function startServer(
   config: Config,
   onFirstAdminKey: (key: string, tenant: { organization: string; environment: string }) => void,
+  warn: (message: string) => void,
 ): Promise<RunningServer> {
+  const masterKey = masterKeyFor(config, warn);
   const storage = await createStorage(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
   });
   const tenant = await new TenantService(storage.db).ensureTenant();
   if (tenant.created) {
-    const key = await new ApiKeyService(storage.db).createApiKey(
-      tenant.environment.id,
-      'first admin key',
-      ['admin'],
-    );
-    onFirstAdminKey(key.key, {
+    const credentials = createCredentialsModule(storage.db, masterKey, config);
+    const issued = await credentials.service.create(tenant.environment.id, {
+      kind: 'api_key',
+      name: 'first admin key',
+      scopes: ['admin'],
+    });
+    onFirstAdminKey(issued.secret, {
       organization: tenant.organization.slug,
       environment: tenant.environment.slug,
     });
   }
-  const app = await buildApp({ config, storage });
+  const app = await buildApp({ config, storage, masterKey });
   const url = await app.listen({ host: config.host, port: config.port });
 
   let stopping: Promise<void> | null = null;

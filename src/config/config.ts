@@ -23,6 +23,21 @@ export const ConfigSchema = Type.Object({
   sqliteSynchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')]),
   /** Grace period for in-flight requests on shutdown, ms. */
   shutdownGraceMs: Type.Integer({ minimum: 0 }),
+  /** `production` demands a real master key. */
+  nodeEnv: Type.Enum(['development', 'production', 'test']),
+  /** Protects HMAC keys at rest and signs OAuth tokens (required in production). */
+  masterKey: Type.Optional(Type.String({ minLength: 32 })),
+  /** With a Redis URL, rate-limit buckets are shared by every Tessera process. */
+  redisUrl: Type.Optional(Type.String({ minLength: 1 })),
+  /** Default per-credential token bucket: sustained requests/s and burst. */
+  rateLimitPerSecond: Type.Number({ exclusiveMinimum: 0 }),
+  rateLimitBurst: Type.Integer({ minimum: 1 }),
+  /** Failed authentications allowed per client address per minute (then 429). */
+  failedAuthPerMinute: Type.Integer({ minimum: 1 }),
+  /** Default lifetime of OAuth access tokens (seconds); each client may override it. */
+  tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 86_400 }),
+  /** How long a rotated-out secret keeps working (seconds). */
+  rotationGraceSeconds: Type.Integer({ minimum: 0 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -37,6 +52,12 @@ export const DEFAULT_CONFIG: Config = {
   maxJsonDepth: 32,
   sqliteSynchronous: 'NORMAL',
   shutdownGraceMs: 10_000,
+  nodeEnv: 'development',
+  rateLimitPerSecond: 100,
+  rateLimitBurst: 500,
+  failedAuthPerMinute: 20,
+  tokenTtlSeconds: 28_800,
+  rotationGraceSeconds: 86_400,
 };
 
 /** Environment variable → config key. */
@@ -51,7 +72,18 @@ const ENV_KEYS: Record<string, keyof Config> = {
   TESSERA_MAX_JSON_DEPTH: 'maxJsonDepth',
   TESSERA_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
   TESSERA_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+  NODE_ENV: 'nodeEnv',
+  TESSERA_MASTER_KEY: 'masterKey',
+  REDIS_URL: 'redisUrl',
+  TESSERA_RATE_LIMIT_PER_SECOND: 'rateLimitPerSecond',
+  TESSERA_RATE_LIMIT_BURST: 'rateLimitBurst',
+  TESSERA_FAILED_AUTH_PER_MINUTE: 'failedAuthPerMinute',
+  TESSERA_TOKEN_TTL_SECONDS: 'tokenTtlSeconds',
+  TESSERA_ROTATION_GRACE_SECONDS: 'rotationGraceSeconds',
 };
+
+/** Settings whose values never appear in an error message. */
+const SECRET_KEYS = new Set(['masterKey', 'redisUrl']);
 
 export class ConfigError extends Error {}
 
@@ -82,7 +114,8 @@ export function loadConfig(
   const problems = new Map<string, string>();
   for (const e of Value.Errors(ConfigSchema, converted)) {
     const key = e.instancePath.replace(/^\//, '');
-    problems.set(key, `${origin[key] ?? key}: ${e.message} (got ${JSON.stringify(raw[key])})`);
+    const shown = SECRET_KEYS.has(key) ? 'a hidden value' : JSON.stringify(raw[key]);
+    problems.set(key, `${origin[key] ?? key}: ${e.message} (got ${shown})`);
   }
   if (problems.size > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${[...problems.values()].join('\n  ')}`);

@@ -12,13 +12,21 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly issues: ErrorIssue[] | undefined;
+  /** Response headers the error needs (WWW-Authenticate, Retry-After, RateLimit-*). */
+  readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, message?: string, issues?: ErrorIssue[]) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    issues?: ErrorIssue[],
+    headers: Record<string, string> = {},
+  ) {
     super(message ?? ERROR_CATALOG[code].message);
     this.name = 'AppError';
     this.code = code;
     this.status = ERROR_CATALOG[code].status;
     this.issues = issues;
+    this.headers = headers;
   }
 }
 

@@ -6,9 +6,13 @@
 export const ERROR_CATALOG = {
   validation_failed: { status: 400, message: 'The request is not valid.' },
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
-  json_too_deep: { status: 400, message: 'The request body is nested too deeply.' },
+  json_too_deep: {
+    status: 400,
+    message: 'The request body is nested too deeply or has too many keys.',
+  },
   invalid_reference: { status: 400, message: 'The profile reference is not valid.' },
   unauthorized: { status: 401, message: 'A valid credential is required.' },
+  invalid_token: { status: 401, message: 'The access token is invalid, expired or revoked.' },
   insufficient_scope: { status: 403, message: 'The credential lacks the scope this route needs.' },
   not_found: { status: 404, message: 'Not found.' },
   profile_not_found: { status: 404, message: 'Profile not found.' },
@@ -19,6 +23,7 @@ export const ERROR_CATALOG = {
   merge_not_undoable: { status: 409, message: 'This merge cannot be undone.' },
   body_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'The content type is not supported.' },
+  rate_limited: { status: 429, message: 'Too many requests; retry after the time given.' },
   profile_overloaded: {
     status: 429,
     message: 'Too many concurrent requests for this profile; retry with backoff.',

@@ -1,19 +1,27 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app-error.js';
 
-/** Depth of a parsed JSON value, computed without recursion (a hostile body cannot blow the stack). */
-export function jsonDepth(value: unknown): number {
-  let max = 0;
+/** Most object keys and array items accepted in one body (a cap on parse-time work downstream). */
+export const MAX_JSON_NODES = 50_000;
+
+/**
+ * Depth and size (keys + items) of a parsed JSON value, computed without recursion so that a
+ * hostile body cannot blow the stack.
+ */
+export function jsonShape(value: unknown): { depth: number; nodes: number } {
+  let depth = 0;
+  let nodes = 0;
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
+    const [node, level] = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
-    if (depth > max) max = depth;
+    if (level > depth) depth = level;
     for (const child of Object.values(node)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+      nodes++;
+      if (child !== null && typeof child === 'object') stack.push([child, level + 1]);
     }
   }
-  return max;
+  return { depth, nodes };
 }
 
 /**
@@ -37,9 +45,18 @@ export function registerJsonParser(
     ) => {
       parse(request, body as string, (error: Error | null, value?: unknown) => {
         if (error) return done(error);
-        if (jsonDepth(value) > maxDepth) {
+        const shape = jsonShape(value);
+        if (shape.depth > maxDepth) {
           return done(
             new AppError('json_too_deep', `JSON nesting deeper than ${maxDepth} levels.`),
+          );
+        }
+        if (shape.nodes > MAX_JSON_NODES) {
+          return done(
+            new AppError(
+              'json_too_deep',
+              `More than ${MAX_JSON_NODES} keys and items in one body.`,
+            ),
           );
         }
         done(null, value);

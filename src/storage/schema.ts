@@ -21,16 +21,32 @@ export interface EnvironmentsTable {
   created_at: number;
 }
 
-export interface ApiKeysTable {
+export interface CredentialsTable {
   id: string;
   environment_id: string;
+  /** `api_key`, `write_key`, `oauth_client` or `hmac_user`. */
+  kind: string;
   name: string;
-  /** SHA-256 of the secret part, hex. The secret itself is never stored. */
-  secret_hash: string;
+  /** OAuth client_id or HMAC user id; null for keys, which carry their secret's id. */
+  public_id: string | null;
   /** JSON array of scopes. */
   scopes: string;
+  /** JSON: token TTL, HMAC window, rate-limit override. */
+  settings: string;
   created_at: number;
   revoked_at: number | null;
+}
+
+export interface CredentialSecretsTable {
+  id: string;
+  credential_id: string;
+  /** SHA-256 (hex) of the secret; the secret itself is never stored. */
+  secret_hash: string | null;
+  /** HMAC private keys only: AES-256-GCM under the master key. */
+  secret_encrypted: string | null;
+  created_at: number;
+  /** When a rotated-out secret stops working (null: no expiry). */
+  expires_at: number | null;
 }
 
 export interface ProfilesTable {
@@ -100,7 +116,8 @@ export interface SchemaMigrationsTable {
 export interface Database {
   organizations: OrganizationsTable;
   environments: EnvironmentsTable;
-  api_keys: ApiKeysTable;
+  credentials: CredentialsTable;
+  credential_secrets: CredentialSecretsTable;
   profiles: ProfilesTable;
   profile_identifiers: ProfileIdentifiersTable;
   events: EventsTable;

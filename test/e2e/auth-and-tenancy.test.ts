@@ -32,7 +32,7 @@ describe('every native route requires the right credential', () => {
         'POST /v1/profiles/:ref/events',
         'GET /v1/profiles/:ref',
         'DELETE /v1/profiles/:ref',
-        'POST /v1/api-keys',
+        'POST /v1/credentials',
       ]),
     );
     expect(table.every((entry) => entry.includes('/v1/'))).toBe(true);
@@ -40,11 +40,18 @@ describe('every native route requires the right credential', () => {
 
   it('answers 401 with no credential, a malformed one, or an unknown one — and changes nothing', async () => {
     const before = await tableCounts(server.storage);
+    const unknownKey = `tsk_${'0'.repeat(32)}_${'A'.repeat(43)}`;
     for (const route of routes()) {
-      for (const key of [null, 'garbage', `tsk_${'0'.repeat(32)}_${'A'.repeat(43)}`]) {
+      for (const [key, code] of [
+        [null, 'unauthorized'],
+        [unknownKey, 'unauthorized'],
+        // Anything else after Bearer is taken for an OAuth token (RFC 6750).
+        ['garbage', 'invalid_token'],
+      ] as const) {
         const res = await server.request(route.method, route.path, route.body, key);
         expect(res.status, `${route.method} ${route.path} with ${key}`).toBe(401);
-        expect(res.body.code).toBe('unauthorized');
+        expect(res.body.code).toBe(code);
+        expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="tessera"/);
       }
     }
     expect(await tableCounts(server.storage)).toEqual(before);
@@ -99,12 +106,12 @@ describe('every native route requires the right credential', () => {
   });
 
   it('accepts the key as Bearer, x-api-key or auth-token, and stops accepting it once revoked', async () => {
-    const created = await server.request('POST', '/v1/api-keys', {
+    const created = await server.request('POST', '/v1/credentials', {
       name: 'temp',
       scopes: ['read'],
     });
     expect(created.status).toBe(201);
-    const { id, key } = created.body;
+    const { id, secret: key } = created.body;
     for (const header of ['authorization', 'x-api-key', 'auth-token']) {
       const value = header === 'authorization' ? `Bearer ${key}` : key;
       const res = await fetch(`${server.url}/v1/profiles/${profileId}`, {
@@ -112,25 +119,25 @@ describe('every native route requires the right credential', () => {
       });
       expect(res.status, header).toBe(200);
     }
-    const listed = (await server.request('GET', '/v1/api-keys')).body.data;
+    const listed = (await server.request('GET', '/v1/credentials')).body.data;
     expect(listed.find((k: { id: string }) => k.id === id)).toMatchObject({
       name: 'temp',
       scopes: ['read'],
     });
     expect(JSON.stringify(listed)).not.toContain(key.split('_')[2]);
-    expect((await server.request('DELETE', `/v1/api-keys/${id}`)).status).toBe(204);
+    expect((await server.request('DELETE', `/v1/credentials/${id}`)).status).toBe(204);
     expect((await server.request('GET', `/v1/profiles/${profileId}`, undefined, key)).status).toBe(
       401,
     );
   });
 
   it('stores API keys hashed: no secret appears in the database file', async () => {
-    const created = await server.request('POST', '/v1/api-keys', {
+    const created = await server.request('POST', '/v1/credentials', {
       name: 'scan',
       scopes: ['read'],
     });
-    const secret = created.body.key.split('_')[2];
-    const rows = await server.storage.db.selectFrom('api_keys').selectAll().execute();
+    const secret = created.body.secret.split('_')[2];
+    const rows = await server.storage.db.selectFrom('credential_secrets').selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain(secret);
   });
 });

@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
-import { ApiKeyService } from '../../src/modules/credentials/api-key-service.js';
+import { createCredentialsModule } from '../../src/modules/credentials/credentials-module.js';
 import type { Scope } from '../../src/modules/credentials/scopes.js';
 import { TenantService } from '../../src/modules/tenants/tenant-service.js';
 import { createStorage, type Storage } from '../../src/storage/storage.js';
@@ -34,28 +35,41 @@ export interface TestResponse {
   body: any;
 }
 
+/** One master key per data directory, so that a restarted test server can read its secrets. */
+const masterKeys = new Map<string, Buffer>();
+
 /** Starts a real listening Tessera on a temporary SQLite file (or reopens `dir`). */
 export async function startTestServer(
-  options: { dir?: string; env?: Record<string, string> } = {},
+  options: { dir?: string; env?: Record<string, string>; now?: () => number } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'tessera-test-'));
   const config = loadConfig(
     {
       DATABASE_URL: `sqlite://${path.join(dir, 'tessera.db')}`,
       LOG_LEVEL: 'silent',
+      // Tests try many bad credentials from one address on purpose; a dedicated test lowers it.
+      TESSERA_FAILED_AUTH_PER_MINUTE: '100000',
       ...options.env,
     },
     { port: 0 },
   );
   const storage = await createStorage(config.databaseUrl);
   const tenants = new TenantService(storage.db);
-  const apiKeys = new ApiKeyService(storage.db);
+  const masterKey = masterKeys.get(dir) ?? randomBytes(32);
+  masterKeys.set(dir, masterKey);
+  const credentials = createCredentialsModule(storage.db, masterKey, config);
   const createKey = async (scopes: Scope[], org = 'default', env = 'main') => {
     const tenant = await tenants.ensureTenant(org, env);
-    return (await apiKeys.createApiKey(tenant.environment.id, 'test', scopes)).key;
+    return (
+      await credentials.service.create(tenant.environment.id, {
+        kind: 'api_key',
+        name: 'test',
+        scopes,
+      })
+    ).secret;
   };
   const adminKey = await createKey(['admin']);
-  const app = await buildApp({ config, storage });
+  const app = await buildApp({ config, storage, masterKey, now: options.now });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
 
   const request = async (

@@ -1,91 +1,160 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError } from '../../errors/app-error.js';
-import { SCOPES } from '../../modules/credentials/scopes.js';
+import {
+  CREDENTIAL_KINDS,
+  type CredentialSummary,
+} from '../../modules/credentials/credential-types.js';
+import { SCOPES, type Scope } from '../../modules/credentials/scopes.js';
 import { environmentOf } from '../../platform/auth.js';
 import type { NativeServices } from './native-context.js';
 
-const ScopeList = Type.Array(Type.String({ enum: [...SCOPES] }), {
-  minItems: 1,
-  uniqueItems: true,
-});
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Managing the API keys of the caller's own environment (admin scope). */
-export function apiKeyRoutes(services: NativeServices): FastifyPluginAsyncTypebox {
+function presentCredential(c: CredentialSummary) {
+  return {
+    id: c.id,
+    kind: c.kind,
+    name: c.name,
+    publicId: c.publicId,
+    scopes: c.scopes,
+    settings: c.settings,
+    createdAt: iso(c.createdAt),
+    revokedAt: iso(c.revokedAt),
+    secrets: c.secrets.map((s) => ({
+      id: s.id,
+      createdAt: iso(s.createdAt),
+      expiresAt: iso(s.expiresAt),
+    })),
+  };
+}
+
+const Settings = Type.Object(
+  {
+    tokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86_400 })),
+    hmacWindowSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 })),
+    rateLimit: Type.Optional(
+      Type.Object({
+        ratePerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }),
+        burst: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const CreateBody = Type.Object(
+  {
+    kind: Type.String({ enum: [...CREDENTIAL_KINDS], default: 'api_key' }),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    scopes: Type.Array(Type.String({ enum: [...SCOPES] }), {
+      minItems: 1,
+      uniqueItems: true,
+      default: ['read'],
+    }),
+    settings: Type.Optional(Settings),
+    userId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'HMAC users: the signing user id.',
+      }),
+    ),
+    privateKey: Type.Optional(
+      Type.String({ minLength: 16, maxLength: 512, description: 'HMAC users: use this key.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+/**
+ * Managing the credentials of the caller's own environment (admin scope): API keys, write keys,
+ * OAuth clients and HMAC users. Secrets appear in the create and rotate answers only.
+ */
+export function credentialRoutes(services: NativeServices): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
-      '/api-keys',
+      '/credentials',
       {
         config: { scope: 'admin' },
         schema: {
-          summary: 'Create an API key; the key is shown in this answer only',
+          summary: 'Create a credential; its secret is in this answer only',
+          description:
+            '`api_key` → `tsk_…` key; `write_key` → `twk_…` key (write-only, tracking endpoints); ' +
+            '`oauth_client` → `publicId` is the client_id and `secret` the client_secret; ' +
+            '`hmac_user` → `secret` is the PNAUTHINFO3 private key (stored encrypted).',
           tags: ['credentials'],
-          body: Type.Object({
-            name: Type.String({ minLength: 1, maxLength: 100 }),
-            scopes: ScopeList,
-          }),
-          response: {
-            201: Type.Object({
-              id: Type.String(),
-              key: Type.String(),
-              name: Type.String(),
-              scopes: Type.Array(Type.String()),
-              createdAt: Type.String({ format: 'date-time' }),
-            }),
-          },
+          body: CreateBody,
         },
       },
       async (request, reply) => {
         const body = request.body;
-        const created = await services.apiKeys.createApiKey(
-          environmentOf(request),
-          body.name,
-          body.scopes as (typeof SCOPES)[number][],
-        );
+        const issued = await services.credentials.create(environmentOf(request), {
+          kind: body.kind as (typeof CREDENTIAL_KINDS)[number],
+          name: body.name,
+          scopes: body.scopes as Scope[],
+          settings: body.settings,
+          userId: body.userId,
+          privateKey: body.privateKey,
+        });
         return reply
           .status(201)
-          .send({ ...created, createdAt: new Date(created.createdAt).toISOString() });
+          .send({ ...presentCredential(issued.credential), secret: issued.secret });
       },
     );
 
     app.get(
-      '/api-keys',
+      '/credentials',
       {
         config: { scope: 'admin' },
         schema: {
-          summary: 'List the API keys of this environment (never their secrets)',
+          summary: 'List the credentials of this environment (never their secrets)',
           tags: ['credentials'],
         },
       },
+      async (request) => ({
+        data: (await services.credentials.list(environmentOf(request))).map(presentCredential),
+      }),
+    );
+
+    app.post(
+      '/credentials/:id/rotate',
+      {
+        config: { scope: 'admin' },
+        schema: {
+          summary: 'Issue a new secret; the old one keeps working for the rotation grace period',
+          tags: ['credentials'],
+          params: IdParams,
+          body: Type.Optional(
+            Type.Object({
+              privateKey: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+            }),
+          ),
+        },
+      },
       async (request) => {
-        const keys = await services.apiKeys.listApiKeys(environmentOf(request));
-        return {
-          data: keys.map((k) => ({
-            ...k,
-            createdAt: new Date(k.createdAt).toISOString(),
-            revokedAt: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString(),
-          })),
-        };
+        const issued = await services.credentials.rotate(
+          environmentOf(request),
+          request.params.id,
+          request.body?.privateKey,
+        );
+        return { ...presentCredential(issued.credential), secret: issued.secret };
       },
     );
 
     app.delete(
-      '/api-keys/:id',
+      '/credentials/:id',
       {
         config: { scope: 'admin' },
         schema: {
-          summary: 'Revoke an API key; effective for the next request',
+          summary: 'Revoke a credential (and every token issued to it); effective at once',
           tags: ['credentials'],
-          params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+          params: IdParams,
         },
       },
       async (request, reply) => {
-        const revoked = await services.apiKeys.revokeApiKey(
-          environmentOf(request),
-          request.params.id,
-        );
-        if (!revoked)
-          throw new AppError('not_found', 'No such active API key in this environment.');
+        await services.credentials.revoke(environmentOf(request), request.params.id);
         return reply.status(204).send(null);
       },
     );

@@ -1,4 +1,4 @@
-import type { ApiKeyService } from '../../modules/credentials/api-key-service.js';
+import type { CredentialService } from '../../modules/credentials/credential-service.js';
 import type { ProfileIngestService } from '../../modules/profiles/profile-ingest-service.js';
 import type { ProfileMergeService } from '../../modules/profiles/profile-merge-service.js';
 import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
@@ -8,5 +8,5 @@ export interface NativeServices {
   ingest: ProfileIngestService;
   queries: ProfileQueryService;
   merges: ProfileMergeService;
-  apiKeys: ApiKeyService;
+  credentials: CredentialService;
 }

@@ -15,7 +15,8 @@ export function registerNativeErrors(app: FastifyInstance): void {
       instance: request.routeOptions.url ?? undefined,
       ...(appError.issues ? { errors: appError.issues } : {}),
     };
-    if (appError.status === 429) reply.header('retry-after', '1');
+    for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
+    if (appError.code === 'profile_overloaded') reply.header('retry-after', '1');
     return reply.status(appError.status).type('application/problem+json').send(body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type CredentialVerifier, registerAuth } from '../../platform/auth.js';
+import { type Authenticators, registerAuth } from '../../platform/auth.js';
+import { registerCompressedBodies } from '../../platform/compressed-body.js';
 import { registerJsonParser } from '../../platform/json-body.js';
-import { apiKeyRoutes } from './api-key-routes.js';
+import { credentialRoutes } from './credential-routes.js';
 import { eventRoutes } from './event-routes.js';
 import type { NativeServices } from './native-context.js';
 import { registerNativeErrors } from './native-errors.js';
@@ -10,19 +11,21 @@ import { profileRoutes } from './profile-routes.js';
 
 export interface NativeSurfaceOptions {
   services: NativeServices;
-  verifier: CredentialVerifier;
+  auth: Authenticators;
   maxJsonDepth: number;
+  bodyLimitBytes: number;
 }
 
-/** Tessera's own API, mounted at `/v1`: JSON in, JSON or problem+json out, API-key auth. */
+/** Tessera's own API, mounted at `/v1`: JSON in, JSON or problem+json out; API keys or OAuth tokens. */
 export const nativeSurface: FastifyPluginAsyncTypebox<NativeSurfaceOptions> = async (app, opts) => {
   app.removeAllContentTypeParsers();
   registerJsonParser(app, 'application/json', opts.maxJsonDepth);
+  registerCompressedBodies(app, opts.bodyLimitBytes);
   registerNativeErrors(app);
-  registerAuth(app, opts.verifier);
+  registerAuth(app, opts.auth, { surface: 'native', accept: ['api_key', 'oauth_token'] });
   app.addSchema(ProfileSchema);
   app.addSchema(ProblemSchema);
   await app.register(eventRoutes(opts.services));
   await app.register(profileRoutes(opts.services));
-  await app.register(apiKeyRoutes(opts.services));
+  await app.register(credentialRoutes(opts.services));
 };

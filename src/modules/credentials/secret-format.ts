@@ -1,0 +1,36 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** Prefixes of keys that carry their secret's id: `tsk_<id>_<secret>`, `twk_<id>_<secret>`. */
+export const KEY_PREFIX = { api_key: 'tsk', write_key: 'twk' } as const;
+
+const KEY_PATTERN = /^(tsk|twk)_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
+
+export interface ParsedKey {
+  kind: 'api_key' | 'write_key';
+  secretId: string;
+  secret: string;
+}
+
+/** Splits a presented key into its kind, secret row id and secret; null when malformed. */
+export function parseKey(presented: string): ParsedKey | null {
+  const match = KEY_PATTERN.exec(presented);
+  if (!match) return null;
+  const hex = match[2]!;
+  return {
+    kind: match[1] === 'tsk' ? 'api_key' : 'write_key',
+    secretId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
+    secret: match[3]!,
+  };
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** Constant-time check of a presented secret against a stored SHA-256 (hex); never throws. */
+export function secretMatches(presented: string, storedHash: string | null): boolean {
+  if (!storedHash) return false;
+  const expected = Buffer.from(storedHash, 'hex');
+  const actual = createHash('sha256').update(presented).digest();
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
