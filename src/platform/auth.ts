@@ -50,6 +50,11 @@ export interface AuthOptions {
   accept: AcceptedCredential[];
   /** `realm` of the WWW-Authenticate challenge. */
   realm?: string;
+  /**
+   * Where a surface's clients may put a write key in the body instead of a header (Segment's
+   * `writeKey`). Such requests are authenticated once the body is parsed.
+   */
+  writeKeyFromBody?: (body: unknown) => string | undefined;
 }
 
 type Presented =
@@ -116,12 +121,12 @@ export function registerAuth(
       }
     }
   });
-  app.addHook('onRequest', async (request, reply) => {
+  const authenticate = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    presented: Presented | null,
+  ) => {
     const needed = request.routeOptions.config.scope;
-    // Unknown routes fall through to the not-found handler: 404, whoever asks.
-    if (needed === 'public' || request.is404) return;
-    await auth.limits.assertAddressAllowed(request.ip);
-    const presented = presentedCredential(request);
     if (!presented || !options.accept.includes(presented.kind)) {
       if (presented) await auth.limits.recordFailure(request.ip);
       throw new AppError('unauthorized', undefined, undefined, {
@@ -140,7 +145,7 @@ export function registerAuth(
         'www-authenticate': `Bearer realm="${realm}"`,
       });
     }
-    if (!needed || !hasScope(principal.scopes, needed)) {
+    if (!needed || needed === 'public' || !hasScope(principal.scopes, needed)) {
       const challenge: Record<string, string> =
         presented.kind === 'oauth_token'
           ? {
@@ -151,7 +156,28 @@ export function registerAuth(
     }
     await auth.limits.takeForCredential(principal, reply);
     request.principal = principal;
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    const needed = request.routeOptions.config.scope;
+    // Unknown routes fall through to the not-found handler: 404, whoever asks.
+    if (needed === 'public' || request.is404) return;
+    await auth.limits.assertAddressAllowed(request.ip);
+    const presented = presentedCredential(request);
+    // No header credential, but the surface allows one in the body: decide after parsing.
+    if (!presented && options.writeKeyFromBody && request.method !== 'GET') return;
+    await authenticate(request, reply, presented);
   });
+
+  if (options.writeKeyFromBody) {
+    const fromBody = options.writeKeyFromBody;
+    app.addHook('preValidation', async (request, reply) => {
+      if (request.principal || request.routeOptions.config.scope === 'public' || request.is404)
+        return;
+      const key = fromBody(request.body);
+      await authenticate(request, reply, key ? { kind: 'write_key', value: key } : null);
+    });
+  }
 }
 
 /** The authenticated environment of a request (routes behind registerAuth always have one). */
