@@ -118,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const limiter = createRateLimiter({
     redisUrl: config.redisUrl,
+    prefix: `${config.redisPrefix}rl:`,
     onError: (err) => app.log.warn({ err }, 'rate limiter unavailable; allowing requests'),
   });
   const limits = new RequestLimits(

@@ -29,6 +29,8 @@ export const ConfigSchema = Type.Object({
   masterKey: Type.Optional(Type.String({ minLength: 32 })),
   /** With a Redis URL, rate-limit buckets are shared by every Tessera process. */
   redisUrl: Type.Optional(Type.String({ minLength: 1 })),
+  /** Prefix of every Redis key Tessera writes (several deployments may share one Redis). */
+  redisPrefix: Type.String({ minLength: 1 }),
   /** Default per-credential token bucket: sustained requests/s and burst. */
   rateLimitPerSecond: Type.Number({ exclusiveMinimum: 0 }),
   rateLimitBurst: Type.Integer({ minimum: 1 }),
@@ -53,6 +55,7 @@ export const DEFAULT_CONFIG: Config = {
   sqliteSynchronous: 'NORMAL',
   shutdownGraceMs: 10_000,
   nodeEnv: 'development',
+  redisPrefix: 'tessera:',
   rateLimitPerSecond: 100,
   rateLimitBurst: 500,
   failedAuthPerMinute: 20,
@@ -75,6 +78,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   NODE_ENV: 'nodeEnv',
   TESSERA_MASTER_KEY: 'masterKey',
   REDIS_URL: 'redisUrl',
+  TESSERA_REDIS_PREFIX: 'redisPrefix',
   TESSERA_RATE_LIMIT_PER_SECOND: 'rateLimitPerSecond',
   TESSERA_RATE_LIMIT_BURST: 'rateLimitBurst',
   TESSERA_FAILED_AUTH_PER_MINUTE: 'failedAuthPerMinute',
