@@ -48,9 +48,11 @@ export async function startChild(
   env: Record<string, string>,
   ready: RegExp,
   timeoutMs = 30_000,
+  /** Run TypeScript through tsx; off for Tessera, which is measured as built (dist/). */
+  typescript = true,
 ): Promise<Child> {
   installExitHooks();
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, [...(typescript ? ['--import', 'tsx'] : []), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
+import { withStatementCache } from './statement-cache.js';
 import { GroupCommitWriter, type WriteJob } from './write-queue.js';
 
 export interface StorageOptions {
@@ -54,7 +55,9 @@ export async function createStorage(url: string, options: StorageOptions = {}): 
   sqlite.pragma('mmap_size = 268435456');
   sqlite.pragma('temp_store = MEMORY');
 
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   if (options.migrate !== false) await migrateToLatest(db);
 
   const checkpointer: Checkpointer | null =
