@@ -20,6 +20,7 @@ export const ERROR_CATALOG = {
     status: 409,
     message: 'The identifiers belong to different known profiles; they are not merged silently.',
   },
+  conflict: { status: 409, message: 'The request conflicts with the current state.' },
   merge_not_undoable: { status: 409, message: 'This merge cannot be undone.' },
   body_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'The content type is not supported.' },

@@ -101,6 +101,21 @@ async function verify(auth: Authenticators, presented: Presented): Promise<Princ
 }
 
 /**
+ * Records every route of `app`'s scope, with the scope it declares, in `app.routeTable`; a route
+ * that declares no scope fails at start-up, so nothing is ever open by omission.
+ */
+export function registerRouteTable(app: FastifyInstance, surface: string): void {
+  app.addHook('onRoute', (route) => {
+    const scope = (route.config as { scope?: Scope | 'public' } | undefined)?.scope;
+    if (!scope) throw new Error(`Route ${String(route.method)} ${route.url} declares no scope`);
+    for (const method of [route.method].flat()) {
+      if (scope !== 'public' && method !== 'HEAD')
+        app.routeTable.push({ method, url: route.url, scope, surface });
+    }
+  });
+}
+
+/**
  * Authentication and authorization for every route in `app`'s scope. Each route must declare
  * the scope it needs (`config.scope`); a route that declares none fails at start-up, so nothing
  * is ever open by omission. The credential is checked before the body is read, and the
@@ -112,15 +127,7 @@ export function registerAuth(
   options: AuthOptions,
 ): void {
   const realm = options.realm ?? 'tessera';
-  app.addHook('onRoute', (route) => {
-    const scope = (route.config as { scope?: Scope | 'public' } | undefined)?.scope;
-    if (!scope) throw new Error(`Route ${String(route.method)} ${route.url} declares no scope`);
-    for (const method of [route.method].flat()) {
-      if (scope !== 'public' && method !== 'HEAD') {
-        app.routeTable.push({ method, url: route.url, scope, surface: options.surface });
-      }
-    }
-  });
+  registerRouteTable(app, options.surface);
   const authenticate = async (
     request: FastifyRequest,
     reply: FastifyReply,

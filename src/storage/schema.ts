@@ -49,6 +49,15 @@ export interface CredentialSecretsTable {
   expires_at: number | null;
 }
 
+export interface SurfaceKeysTable {
+  /** The dialect (`mypreferences`, `profiles-read`, `profile-command`). */
+  surface: string;
+  /** The dialect's path key, exactly as it appears in its URLs (case-sensitive). */
+  key: string;
+  environment_id: string;
+  created_at: number;
+}
+
 export interface ProfilesTable {
   id: string;
   environment_id: string;
@@ -118,6 +127,7 @@ export interface Database {
   environments: EnvironmentsTable;
   credentials: CredentialsTable;
   credential_secrets: CredentialSecretsTable;
+  surface_keys: SurfaceKeysTable;
   profiles: ProfilesTable;
   profile_identifiers: ProfileIdentifiersTable;
   events: EventsTable;

@@ -16,11 +16,18 @@ const ZERO_ID = '01900000-0000-7000-8000-000000000000';
 
 /** Every authenticated route, from the app's own route table, with its params filled in. */
 function routes() {
-  return server.app.routeTable.map((route) => ({
-    ...route,
-    path: route.url.replace(':ref', profileId).replace(':mergeId', ZERO_ID).replace(':id', ZERO_ID),
-    body: route.method === 'GET' || route.method === 'DELETE' ? undefined : { events: [] },
-  }));
+  return server.app.routeTable
+    .filter((route) => route.surface === 'native')
+    .map((route) => ({
+      ...route,
+      path: route.url
+        .replace(':ref', profileId)
+        .replace(':mergeId', ZERO_ID)
+        .replace(':id', ZERO_ID)
+        .replace(':surface', 'mypreferences')
+        .replace(':key', 'SomeClient'),
+      body: route.method === 'GET' || route.method === 'DELETE' ? undefined : { events: [] },
+    }));
 }
 
 describe('every native route requires the right credential', () => {

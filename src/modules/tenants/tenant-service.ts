@@ -1,7 +1,13 @@
 import type { Kysely } from 'kysely';
+import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
+import { isUniqueViolation } from '../../storage/errors.js';
 import type { Database } from '../../storage/schema.js';
 import { type EnvironmentRow, type OrganizationRow, TenantStore } from './tenant-store.js';
+
+/** Dialects whose URLs name an environment by a key of their own. */
+export const SURFACE_NAMES = ['mypreferences', 'profiles-read', 'profile-command'] as const;
+export type SurfaceName = (typeof SURFACE_NAMES)[number];
 
 export const DEFAULT_ORGANIZATION_SLUG = 'default';
 export const DEFAULT_ENVIRONMENT_SLUG = 'main';
@@ -62,5 +68,42 @@ export class TenantService {
 
   findEnvironmentById(id: string): Promise<EnvironmentRow | undefined> {
     return this.store.findEnvironmentById(id);
+  }
+
+  /** The environment a dialect's path key names, or undefined when it names none. */
+  async resolveSurfaceKey(surface: SurfaceName, key: string): Promise<string | undefined> {
+    return (await this.store.findSurfaceKey(surface, key))?.environment_id;
+  }
+
+  /**
+   * Binds a dialect's path key to an environment. A key already bound to another environment
+   * is refused: one key never names two tenants.
+   */
+  async bindSurfaceKey(environmentId: string, surface: SurfaceName, key: string): Promise<void> {
+    const existing = await this.store.findSurfaceKey(surface, key);
+    if (existing?.environment_id === environmentId) return;
+    if (existing)
+      throw new AppError('conflict', 'That key is already bound to another environment.');
+    try {
+      await this.store.insertSurfaceKey(surface, key, environmentId, Date.now());
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new AppError('conflict', 'That key is already bound to another environment.');
+      throw error;
+    }
+  }
+
+  async unbindSurfaceKey(environmentId: string, surface: SurfaceName, key: string): Promise<void> {
+    if (!(await this.store.deleteSurfaceKey(surface, key, environmentId))) {
+      throw new AppError('not_found', 'No such key in this environment.');
+    }
+  }
+
+  async listSurfaceKeys(environmentId: string) {
+    return (await this.store.findSurfaceKeys(environmentId)).map((k) => ({
+      surface: k.surface,
+      key: k.key,
+      createdAt: Number(k.created_at),
+    }));
   }
 }

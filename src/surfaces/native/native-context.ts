@@ -2,6 +2,7 @@ import type { CredentialService } from '../../modules/credentials/credential-ser
 import type { ProfileIngestService } from '../../modules/profiles/profile-ingest-service.js';
 import type { ProfileMergeService } from '../../modules/profiles/profile-merge-service.js';
 import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
+import type { TenantService } from '../../modules/tenants/tenant-service.js';
 
 /** The services the native surface translates to. */
 export interface NativeServices {
@@ -9,4 +10,5 @@ export interface NativeServices {
   queries: ProfileQueryService;
   merges: ProfileMergeService;
   credentials: CredentialService;
+  tenants: TenantService;
 }

@@ -8,6 +8,7 @@ import type { NativeServices } from './native-context.js';
 import { registerNativeErrors } from './native-errors.js';
 import { ProblemSchema, ProfileSchema } from './native-schemas.js';
 import { profileRoutes } from './profile-routes.js';
+import { surfaceKeyRoutes } from './surface-key-routes.js';
 
 export interface NativeSurfaceOptions {
   services: NativeServices;
@@ -28,4 +29,5 @@ export const nativeSurface: FastifyPluginAsyncTypebox<NativeSurfaceOptions> = as
   await app.register(eventRoutes(opts.services));
   await app.register(profileRoutes(opts.services));
   await app.register(credentialRoutes(opts.services));
+  await app.register(surfaceKeyRoutes(opts.services));
 };
