@@ -2,12 +2,19 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import type { Config } from './config/config.js';
 import { AppError } from './errors/app-error.js';
 import {
   type CredentialsModule,
   createCredentialsModule,
 } from './modules/credentials/credentials-module.js';
+import { HmacAuthenticator } from './modules/credentials/hmac-authenticator.js';
+import {
+  MemoryReplayGuard,
+  RedisReplayGuard,
+  type ReplayGuard,
+} from './modules/credentials/replay-guard.js';
 import { ProfileIngestService } from './modules/profiles/profile-ingest-service.js';
 import { ProfileMergeService } from './modules/profiles/profile-merge-service.js';
 import { ProfileQueryService } from './modules/profiles/profile-query-service.js';
@@ -20,8 +27,10 @@ import { createRateLimiter } from './platform/rate-limit/index.js';
 import { genRequestId, registerRequestIdEcho } from './platform/request-id.js';
 import { RequestLimits } from './platform/request-limits.js';
 import type { Storage } from './storage/storage.js';
+import { myPreferencesSurface } from './surfaces/mypreferences/mypreferences-surface.js';
 import { nativeSurface } from './surfaces/native/native-surface.js';
 import { oauthSurface } from './surfaces/oauth/oauth-surface.js';
+import { segmentSurface } from './surfaces/segment/segment-surface.js';
 
 export interface AppDeps {
   config: Config;
@@ -129,6 +138,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { verifier, tokens, service } = services.credentials;
   await verifier.revocations.start();
   const auth = { verifier, tokens, limits };
+  // Replayed PNAUTHINFO3 signatures are remembered where every process can see them.
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : null;
+  const replay: ReplayGuard = redis
+    ? new RedisReplayGuard(redis, `${config.redisPrefix}replay:`)
+    : new MemoryReplayGuard(deps.now);
+  const hmac = new HmacAuthenticator(verifier, replay, deps.now);
 
   await app.register(oauthSurface, { tokens, limits });
   await app.register(nativeSurface, {
@@ -138,12 +153,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxJsonDepth: config.maxJsonDepth,
     bodyLimitBytes: config.bodyLimitBytes,
   });
+  await app.register(segmentSurface, {
+    prefix: '/v1',
+    services,
+    auth,
+    maxJsonDepth: config.maxJsonDepth,
+  });
+
+  await app.register(myPreferencesSurface, {
+    services,
+    auth,
+    hmac,
+    maxJsonDepth: config.maxJsonDepth,
+  });
 
   const maintenance = startMaintenance(services.repo, config, app.log);
   app.addHook('onClose', async () => {
     maintenance.stop();
     verifier.revocations.stop();
     await limits.close();
+    await redis?.quit();
   });
   return app;
 }

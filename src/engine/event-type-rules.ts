@@ -29,6 +29,8 @@ export interface CommonFields {
   userId: string | undefined;
   traits: JsonObject | undefined;
   fail: Fail;
+  /** Segment-spec leniency: a page's url/path and a screen's name may be absent. */
+  lenient: boolean;
 }
 
 function pageRule(f: CommonFields): TypedFields {
@@ -42,10 +44,10 @@ function pageRule(f: CommonFields): TypedFields {
     }
   }
   const page = readPageFields(f.properties, contextPageOf(f.context));
-  if (page.path === undefined && !mistyped.has('path')) {
+  if (page.path === undefined && !mistyped.has('path') && !f.lenient) {
     f.fail('properties.path', 'page events need properties.path (or context.page.path)');
   }
-  if (page.url === undefined && !mistyped.has('url')) {
+  if (page.url === undefined && !mistyped.has('url') && !f.lenient) {
     f.fail('properties.url', 'page events need properties.url (or context.page.url)');
   }
   const properties: JsonObject = {
@@ -72,6 +74,7 @@ function screenRule(f: CommonFields): TypedFields {
   const props = f.properties ?? {};
   const name = nonEmptyString(f.topName) ?? nonEmptyString(getOwn(props, 'name'));
   if (name === undefined) {
+    if (f.lenient) return f.properties === undefined ? {} : { properties: f.properties };
     f.fail('properties.name', 'screen events need properties.name (or name)');
     return {};
   }

@@ -94,3 +94,33 @@ describe('validateEvents', () => {
     expect(newId()).toBe('id-3');
   });
 });
+
+describe('tracking rules (Segment spec)', () => {
+  const bare = [
+    { type: 'page', userId: 'u', name: 'Home' },
+    { type: 'screen', userId: 'u' },
+  ];
+
+  it('accept a page without url/path and a screen without name', () => {
+    const { events, issues } = validateEvents(bare, {
+      receivedAt: RECEIVED_AT,
+      newId: counterIds(),
+      rules: 'tracking',
+    });
+    expect(issues).toEqual([]);
+    expect(events.map((e) => [e.type, e.name])).toEqual([
+      ['page', 'Home'],
+      ['screen', undefined],
+    ]);
+    expect(events[0]!.properties).toMatchObject({ path: '', url: '' });
+  });
+
+  it('are not the Experience API rules, which still require them', () => {
+    const { issues } = validateEvents(bare, { receivedAt: RECEIVED_AT, newId: counterIds() });
+    expect(issues.map((i) => `${i.index}:${i.field}`)).toEqual([
+      '0:properties.path',
+      '0:properties.url',
+      '1:properties.name',
+    ]);
+  });
+});

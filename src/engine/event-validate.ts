@@ -33,6 +33,12 @@ import {
 export interface ValidationContext {
   receivedAt: number;
   newId: () => string;
+  /**
+   * `experience` (the default) requires what the Experience API document requires of page and
+   * screen events; `tracking` follows the Segment spec, where a page's url/path and a screen's
+   * name are optional.
+   */
+  rules?: 'experience' | 'tracking';
 }
 
 /**
@@ -107,7 +113,8 @@ export function validateEvent(
   if (type === 'alias' && missing('userId')) fail('userId', 'alias events need a userId');
   if (type === 'group' && missing('groupId')) fail('groupId', 'group events need a groupId');
 
-  const common: CommonFields = { raw, properties, context, topName, userId, traits, fail };
+  const lenient = ctx.rules === 'tracking';
+  const common: CommonFields = { raw, properties, context, topName, userId, traits, fail, lenient };
   const typed = isEventType(type) ? TYPE_RULES[type](common) : {};
   if (issues.length > 0 || !isEventType(type)) return { ok: false, issues };
 

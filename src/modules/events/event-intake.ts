@@ -7,6 +7,8 @@ export interface IntakeOptions {
   receivedAt: number;
   /** Each event must name its own profile (batch endpoints), by profileId, userId or anonymousId. */
   requireProfileKey: boolean;
+  /** Which page/screen rules apply: the Experience API's (default) or the Segment spec's. */
+  rules?: 'experience' | 'tracking';
 }
 
 /**
@@ -18,7 +20,11 @@ export function prepareEvents(raws: unknown[], options: IntakeOptions): Canonica
   const events: CanonicalEvent[] = [];
   const problems: ErrorIssue[] = [];
   raws.forEach((raw, index) => {
-    const result = validateEvent(raw, index, { receivedAt: options.receivedAt, newId });
+    const result = validateEvent(raw, index, {
+      receivedAt: options.receivedAt,
+      newId,
+      rules: options.rules,
+    });
     if (!result.ok) {
       problems.push(...result.issues);
       return;

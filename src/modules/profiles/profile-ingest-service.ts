@@ -289,6 +289,11 @@ export class ProfileIngestService {
           : (await this.load(work, ctx.environmentId, profileId))?.state;
       if (owner) owners[key] = summaryOf(owner);
     }
+    // Identifiers this attempt attached but has not stored yet are owned by the profile too.
+    for (const claim of claims) {
+      if (hasIdentifier(work.state, claim))
+        owners[`${claim.type}:${claim.value}`] = summaryOf(work.state);
+    }
     const decision = decideIdentity({ target: summaryOf(work.state), event, owners });
     switch (decision.kind) {
       case 'none':
