@@ -2,12 +2,14 @@ import { type Kysely, type Migration, Migrator } from 'kysely';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-credentials.js';
 import * as m0003 from './migrations/0003-surface-keys.js';
+import * as m0004 from './migrations/0004-suppressions.js';
 
 /** Numbered, forward-only migrations; each runs on SQLite and PostgreSQL alike. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-credentials': m0002,
   '0003-surface-keys': m0003,
+  '0004-suppressions': m0004,
 };
 
 /** Applies every pending migration; returns the names applied now. */

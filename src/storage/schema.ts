@@ -58,6 +58,15 @@ export interface SurfaceKeysTable {
   created_at: number;
 }
 
+export interface SuppressionsTable {
+  environment_id: string;
+  /** HMAC-SHA-256 (hex) of `type:value` under a key derived from the master key. */
+  identifier_hash: string;
+  /** What put it there (`opt-out`, `identified-as-opted-out`). */
+  source: string;
+  created_at: number;
+}
+
 export interface ProfilesTable {
   id: string;
   environment_id: string;
@@ -128,6 +137,7 @@ export interface Database {
   credentials: CredentialsTable;
   credential_secrets: CredentialSecretsTable;
   surface_keys: SurfaceKeysTable;
+  suppressions: SuppressionsTable;
   profiles: ProfilesTable;
   profile_identifiers: ProfileIdentifiersTable;
   events: EventsTable;

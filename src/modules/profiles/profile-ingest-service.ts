@@ -1,77 +1,30 @@
-import {
-  applyEvent,
-  decideIdentity,
-  identifiersOf,
-  mergeProfileStates,
-  newProfileState,
-} from '../../engine/index.js';
-import type {
-  CanonicalEvent,
-  Identifier,
-  ProfileState,
-  ProfileSummary,
-} from '../../engine/types.js';
+import { applyEvent, newProfileState } from '../../engine/index.js';
+import type { CanonicalEvent, Identifier, ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
-import type { EventsTable } from '../../storage/schema.js';
-import type { MergeRecord } from './merge-store.js';
+import { IdentityStep } from './identity-step.js';
+import { attach, type IngestContext, loadProfile, startWork, type Work } from './ingest-work.js';
 import type { ProfileRef } from './profile-ref.js';
 import { refKey } from './profile-ref.js';
 import type { ProfileRepository } from './profile-repository.js';
+import { filterSuppressed } from './suppression-filter.js';
 import { WriteConflict } from './write-conflict.js';
 
-const MAX_ATTEMPTS = 5;
+export type { IngestContext } from './ingest-work.js';
 
-export interface IngestContext {
-  environmentId: string;
-  /** The surface the events came through (`native`, `segment`, …): kept as trait source. */
-  source: string;
-  /** Compute everything, persist nothing. */
-  preflight?: boolean;
-}
+const MAX_ATTEMPTS = 5;
 
 export interface IngestResult {
   /** The profile after the events (null when nothing was applied to a profile that does not exist). */
   profile: ProfileState | null;
   applied: number;
   duplicates: number;
+  /** Events of opted-out people: acknowledged and dropped. */
+  suppressed: number;
 }
 
 /** Where a group of events goes: an explicit reference, or the identifiers the events carry. */
 type Anchor = { ref: ProfileRef } | { event: CanonicalEvent };
-
-/** Mutable state of one attempt at applying a group of events to one profile. */
-interface Work {
-  state: ProfileState;
-  /** null: the profile is new in this attempt. */
-  version: number | null;
-  newIdentifiers: Identifier[];
-  merges: Array<{ record: MergeRecord; mergedVersion: number }>;
-  eventRows: EventsTable[];
-  /** Profiles loaded during this attempt, by id. */
-  loaded: Map<string, { state: ProfileState; version: number }>;
-}
-
-function summaryOf(state: ProfileState): ProfileSummary {
-  const userId = state.identifiers.find((i) => i.type === 'userId')?.value;
-  return userId === undefined
-    ? { id: state.id, createdAt: state.metadata.createdAt }
-    : { id: state.id, userId, createdAt: state.metadata.createdAt };
-}
-
-function hasIdentifier(state: ProfileState, identifier: Identifier): boolean {
-  return state.identifiers.some((i) => i.type === identifier.type && i.value === identifier.value);
-}
-
-/** The identifiers an event claims, plus (for alias) the previous id under either type. */
-function claimsOf(event: CanonicalEvent): Identifier[] {
-  const claims = identifiersOf(event);
-  if (event.type === 'alias' && event.previousId) {
-    claims.push({ type: 'anonymousId', value: event.previousId });
-    claims.push({ type: 'userId', value: event.previousId });
-  }
-  return claims;
-}
 
 /**
  * The hot path: applies validated events to profiles. Per group of events for one profile it
@@ -79,7 +32,11 @@ function claimsOf(event: CanonicalEvent): Identifier[] {
  * writes the document, identifiers, merges and events in one group-committed transaction.
  */
 export class ProfileIngestService {
-  constructor(private readonly repo: ProfileRepository) {}
+  private readonly identity: IdentityStep;
+
+  constructor(private readonly repo: ProfileRepository) {
+    this.identity = new IdentityStep(repo);
+  }
 
   /** Events addressed to one profile (created when `ref` names an identifier nobody holds). */
   ingestForProfile(
@@ -152,14 +109,27 @@ export class ProfileIngestService {
     anchor: Anchor,
     events: CanonicalEvent[],
   ): Promise<IngestResult> {
-    const fresh = await this.dropDuplicates(ctx.environmentId, events);
-    const duplicates = events.length - fresh.length;
-    const work = await this.resolveTarget(ctx, anchor);
+    const unseen = await this.dropDuplicates(ctx.environmentId, events);
+    const duplicates = events.length - unseen.length;
+    const screened = this.repo.suppressions
+      ? await filterSuppressed(
+          this.repo.suppressions,
+          ctx.environmentId,
+          unseen,
+          'ref' in anchor ? anchor.ref : undefined,
+        )
+      : { kept: unseen, dropped: 0, purge: [] };
+    if (screened.purge.length > 0 && !ctx.preflight)
+      await this.purge(ctx.environmentId, screened.purge);
+    const fresh = screened.kept;
+    const suppressed = screened.dropped;
     if (fresh.length === 0) {
-      return { profile: work.version === null ? null : work.state, applied: 0, duplicates };
+      const existing = await this.findExisting(ctx, anchor);
+      return { profile: existing, applied: 0, duplicates, suppressed };
     }
+    const work = await this.resolveTarget(ctx, anchor);
     for (const event of fresh) {
-      await this.applyIdentity(ctx, work, event);
+      await this.identity.apply(ctx, work, event);
       work.state = applyEvent(work.state, event, { source: ctx.source, newId });
       work.eventRows.push({
         id: newId(),
@@ -174,7 +144,7 @@ export class ProfileIngestService {
       });
     }
     if (!ctx.preflight) await this.persist(ctx, work, fresh);
-    return { profile: work.state, applied: fresh.length, duplicates };
+    return { profile: work.state, applied: fresh.length, duplicates, suppressed };
   }
 
   /** Drops events whose messageId was already applied, or repeats one earlier in the batch. */
@@ -193,41 +163,46 @@ export class ProfileIngestService {
     });
   }
 
-  private async load(work: Work | null, environmentId: string, id: string) {
-    const cached = work?.loaded.get(id);
-    if (cached) return cached;
-    const stored = await this.repo.profiles.findById(environmentId, id);
-    if (!stored || stored.mergedInto !== null) return undefined;
-    const entry = { state: stored.state, version: stored.version };
-    work?.loaded.set(id, entry);
-    return entry;
-  }
-
-  private startWork(state: ProfileState, version: number | null): Work {
-    const work: Work = {
-      state,
-      version,
-      newIdentifiers: [],
-      merges: [],
-      eventRows: [],
-      loaded: new Map(),
-    };
-    if (version !== null) work.loaded.set(state.id, { state, version });
-    return work;
-  }
-
   private newProfile(ctx: IngestContext, claims: Identifier[]): Work {
-    const now = Date.now();
-    const state = newProfileState(newId(), ctx.environmentId, now, ctx.source);
-    const work = this.startWork(state, null);
-    for (const identifier of claims) this.attach(work, identifier);
+    const state = newProfileState(newId(), ctx.environmentId, Date.now(), ctx.source);
+    const work = startWork(state, null);
+    for (const identifier of claims) attach(work, identifier);
     return work;
   }
 
-  private attach(work: Work, identifier: Identifier): void {
-    if (hasIdentifier(work.state, identifier)) return;
-    work.state = { ...work.state, identifiers: [...work.state.identifiers, identifier] };
-    work.newIdentifiers.push(identifier);
+  /** The profile a group names, when it exists (nothing to apply: nothing may be created). */
+  private async findExisting(ctx: IngestContext, anchor: Anchor): Promise<ProfileState | null> {
+    if ('ref' in anchor && anchor.ref.kind === 'id') {
+      const liveId = await this.repo.profiles.findLiveId(ctx.environmentId, anchor.ref.id);
+      return (
+        (liveId && (await loadProfile(this.repo, null, ctx.environmentId, liveId))?.state) || null
+      );
+    }
+    const work = await this.resolveTarget(ctx, anchor);
+    return work.version === null ? null : work.state;
+  }
+
+  /**
+   * Erases what was collected under anonymous ids just identified as an opted-out user, and
+   * suppresses those ids too: they are that person's devices.
+   */
+  private async purge(environmentId: string, anonymousIds: Identifier[]): Promise<void> {
+    const owners = await this.repo.identities.findOwners(environmentId, anonymousIds);
+    const trees: string[] = [];
+    for (const profileId of new Set(owners.values())) {
+      const found = await loadProfile(this.repo, null, environmentId, profileId);
+      if (found) trees.push(found.state.id, ...found.state.mergedIds);
+    }
+    await this.repo.storage.write(async (trx) => {
+      await this.repo.erase(trx, trees);
+      await this.repo.suppressions!.add(
+        trx,
+        environmentId,
+        anonymousIds,
+        'identified-as-opted-out',
+        Date.now(),
+      );
+    });
   }
 
   /** Finds (or starts) the profile a group of events belongs to. */
@@ -237,9 +212,9 @@ export class ProfileIngestService {
       const ref = anchor.ref;
       if (ref.kind === 'id') {
         const liveId = await this.repo.profiles.findLiveId(env, ref.id);
-        const found = liveId && (await this.load(null, env, liveId));
+        const found = liveId && (await loadProfile(this.repo, null, env, liveId));
         if (!found) throw new AppError('profile_not_found');
-        return this.startWork(found.state, found.version);
+        return startWork(found.state, found.version);
       }
       const ids = await this.repo.identities.findProfileIds(env, ref.type, ref.value);
       if (ids.length > 1) {
@@ -248,8 +223,8 @@ export class ProfileIngestService {
           `Several profiles share this ${ref.type}; address one by id.`,
         );
       }
-      const found = ids[0] && (await this.load(null, env, ids[0]));
-      if (found) return this.startWork(found.state, found.version);
+      const found = ids[0] && (await loadProfile(this.repo, null, env, ids[0]));
+      if (found) return startWork(found.state, found.version);
       return this.newProfile(ctx, [{ type: ref.type, value: ref.value }]);
     }
     // Known before anonymous: an event with a userId belongs to that user's profile.
@@ -264,104 +239,11 @@ export class ProfileIngestService {
         identifier.type,
         identifier.value,
       );
-      const found = id && (await this.load(null, env, id));
-      if (found) return this.startWork(found.state, found.version);
+      const found = id && (await loadProfile(this.repo, null, env, id));
+      if (found) return startWork(found.state, found.version);
     }
     // The identity step of the first event claims its identifiers for the new profile.
     return this.newProfile(ctx, []);
-  }
-
-  /** Applies what an event says about identity: attach identifiers, merge, or refuse. */
-  private async applyIdentity(
-    ctx: IngestContext,
-    work: Work,
-    event: CanonicalEvent,
-  ): Promise<void> {
-    const claims = claimsOf(event);
-    // The common case, an event for a profile that already holds its ids, costs no lookup.
-    if (claims.every((c) => hasIdentifier(work.state, c))) return;
-    const ownerIds = await this.repo.identities.findOwners(ctx.environmentId, claims);
-    const owners: Record<string, ProfileSummary> = {};
-    for (const [key, profileId] of ownerIds) {
-      const owner =
-        profileId === work.state.id
-          ? work.state
-          : (await this.load(work, ctx.environmentId, profileId))?.state;
-      if (owner) owners[key] = summaryOf(owner);
-    }
-    // Identifiers this attempt attached but has not stored yet are owned by the profile too.
-    for (const claim of claims) {
-      if (hasIdentifier(work.state, claim))
-        owners[`${claim.type}:${claim.value}`] = summaryOf(work.state);
-    }
-    const decision = decideIdentity({ target: summaryOf(work.state), event, owners });
-    switch (decision.kind) {
-      case 'none':
-        return;
-      case 'conflict':
-        throw new AppError('identity_conflict', decision.reason);
-      case 'attach':
-        // An alias may ask to attach a userId to a third profile, not the one being written:
-        // that is a request about another person, refused rather than applied half-way.
-        if (decision.profileId && decision.profileId !== work.state.id) {
-          throw new AppError(
-            'identity_conflict',
-            'The alias names a profile other than the one addressed.',
-          );
-        }
-        for (const identifier of decision.identifiers) this.attach(work, identifier);
-        return;
-      case 'merge':
-        await this.merge(ctx, work, event, decision.survivorId, decision.mergedId);
-        for (const identifier of decision.identifiers) this.attach(work, identifier);
-    }
-  }
-
-  /** Merges two profiles inside the current attempt; `work.state` becomes the survivor. */
-  private async merge(
-    ctx: IngestContext,
-    work: Work,
-    event: CanonicalEvent,
-    survivorId: string,
-    mergedId: string,
-  ): Promise<void> {
-    const current = work.state;
-    const otherId = survivorId === current.id ? mergedId : survivorId;
-    const other = await this.load(work, ctx.environmentId, otherId);
-    if (!other) throw new WriteConflict(`profile ${otherId} vanished`);
-
-    if (work.version === null && mergedId === current.id) {
-      // A profile born in this very request joins an existing one: nothing stored to merge.
-      const survivor = mergeProfileStates(other.state, current).state;
-      work.state = { ...survivor, mergedIds: other.state.mergedIds };
-      work.version = other.version;
-      for (const row of work.eventRows) row.profile_id = survivor.id;
-      return;
-    }
-    const survivor = survivorId === current.id ? { state: current, version: work.version } : other;
-    const merged = survivorId === current.id ? other : { state: current, version: work.version! };
-    const { state, traitsFromMerged } = mergeProfileStates(survivor.state, merged.state);
-    // Identifiers the merged profile held in storage move over; pending ones are still "new".
-    const pending = new Set(work.newIdentifiers.map((i) => `${i.type}:${i.value}`));
-    const moved = merged.state.identifiers.filter((i) => !pending.has(`${i.type}:${i.value}`));
-    work.merges.push({
-      record: {
-        id: newId(),
-        environmentId: ctx.environmentId,
-        survivorId: survivor.state.id,
-        mergedId: merged.state.id,
-        reason: { eventType: event.type, messageId: event.messageId, identifiers: claimsOf(event) },
-        survivorBefore: survivor.state,
-        mergedBefore: merged.state,
-        traitsFromMerged,
-        movedIdentifiers: moved,
-        createdAt: Date.now(),
-        undoneAt: null,
-      },
-      mergedVersion: merged.version,
-    });
-    work.state = state;
-    work.version = survivor.version;
   }
 
   private async persist(ctx: IngestContext, work: Work, events: CanonicalEvent[]): Promise<void> {

@@ -73,12 +73,7 @@ export class ProfileQueryService {
     const profile = await this.getProfile(environmentId, ref);
     const ids = [profile.id, ...profile.mergedIds];
     await this.repo.slots.run(`${environmentId}/id:${profile.id}`, () =>
-      this.repo.storage.write(async (trx) => {
-        await this.repo.events.deleteByProfiles(trx, ids);
-        await this.repo.identities.deleteByProfiles(trx, ids);
-        await this.repo.merges.deleteByProfiles(trx, ids);
-        await this.repo.profiles.deleteByIds(trx, ids);
-      }),
+      this.repo.storage.write((trx) => this.repo.erase(trx, ids)),
     );
   }
 }

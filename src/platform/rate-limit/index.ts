@@ -28,6 +28,8 @@ export interface CreateRateLimiterOptions {
   prefix?: string;
   /** Told about Redis failures (requests are allowed meanwhile); pass the logger here. */
   onError?: (error: Error) => void;
+  /** The in-memory store's clock (Redis uses its own server time). */
+  now?: () => number;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface CreateRateLimiterOptions {
  * Docs note: without Redis, rate limits are per process — N instances allow N × the policy.
  */
 export function createRateLimiter(options: CreateRateLimiterOptions = {}): RateLimiter {
-  if (!options.redisUrl) return new MemoryRateLimiter();
+  if (!options.redisUrl) return new MemoryRateLimiter(options.now ? { now: options.now } : {});
   return new RedisRateLimiter({
     redis: options.redisUrl,
     ...(options.prefix !== undefined && { prefix: options.prefix }),

@@ -38,6 +38,7 @@ export function eventRoutes(services: NativeServices): FastifyPluginAsyncTypebox
         const response = {
           accepted: 0,
           duplicates: 0,
+          suppressed: 0,
           profileIds: [] as string[],
           rejected: [] as Array<{ index: number; code: string; message: string }>,
         };
@@ -55,6 +56,7 @@ export function eventRoutes(services: NativeServices): FastifyPluginAsyncTypebox
           const result = outcome.result!;
           response.accepted += result.applied;
           response.duplicates += result.duplicates;
+          response.suppressed += result.suppressed;
           if (result.profile && !response.profileIds.includes(result.profile.id))
             response.profileIds.push(result.profile.id);
         }
@@ -92,11 +94,12 @@ export function eventRoutes(services: NativeServices): FastifyPluginAsyncTypebox
           events,
         );
         // Only duplicates, addressed to a profile that does not exist (any more).
-        if (!result.profile) throw new AppError('profile_not_found');
+        if (!result.profile && result.suppressed === 0) throw new AppError('profile_not_found');
         return {
-          profile: presentProfile(result.profile),
+          profile: result.profile && presentProfile(result.profile),
           accepted: result.applied,
           duplicates: result.duplicates,
+          suppressed: result.suppressed,
         };
       },
     );

@@ -112,6 +112,9 @@ export const RefParams = Type.Object({
 export const IngestResponse = Type.Object({
   accepted: Type.Integer(),
   duplicates: Type.Integer(),
+  suppressed: Type.Integer({
+    description: 'Events of opted-out people: acknowledged, not stored.',
+  }),
   profileIds: Type.Array(Type.String()),
   rejected: Type.Array(
     Type.Object({ index: Type.Integer(), code: Type.String(), message: Type.String() }),
@@ -119,9 +122,12 @@ export const IngestResponse = Type.Object({
 });
 
 export const ProfileIngestResponse = Type.Object({
-  profile: Type.Ref('Profile'),
+  profile: Type.Union([Type.Ref('Profile'), Type.Null()], {
+    description: 'null when nothing was stored for a profile that does not exist (e.g. opted out).',
+  }),
   accepted: Type.Integer(),
   duplicates: Type.Integer(),
+  suppressed: Type.Integer(),
 });
 
 export const ListQuery = Type.Object({

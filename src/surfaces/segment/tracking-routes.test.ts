@@ -9,7 +9,7 @@ function recordingLog() {
   return { log, warnings };
 }
 
-const applied = { profile: null, applied: 1, duplicates: 0 };
+const applied = { profile: null, applied: 1, duplicates: 0, suppressed: 0 };
 
 describe('acknowledge: the Segment answer to the core outcomes', () => {
   it('acknowledges events refused for their identity, logging only their indexes and code', () => {

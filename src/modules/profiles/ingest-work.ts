@@ -1,0 +1,87 @@
+import { identifiersOf } from '../../engine/index.js';
+import type {
+  CanonicalEvent,
+  Identifier,
+  ProfileState,
+  ProfileSummary,
+} from '../../engine/types.js';
+import type { EventsTable } from '../../storage/schema.js';
+import type { MergeRecord } from './merge-store.js';
+import type { ProfileRepository } from './profile-repository.js';
+
+export interface IngestContext {
+  environmentId: string;
+  /** The surface the events came through (`native`, `segment`, …): kept as trait source. */
+  source: string;
+  /** Compute everything, persist nothing. */
+  preflight?: boolean;
+}
+
+/** Mutable state of one attempt at applying a group of events to one profile. */
+export interface Work {
+  state: ProfileState;
+  /** null: the profile is new in this attempt. */
+  version: number | null;
+  newIdentifiers: Identifier[];
+  merges: Array<{ record: MergeRecord; mergedVersion: number }>;
+  eventRows: EventsTable[];
+  /** Profiles loaded during this attempt, by id. */
+  loaded: Map<string, { state: ProfileState; version: number }>;
+}
+
+export function startWork(state: ProfileState, version: number | null): Work {
+  const work: Work = {
+    state,
+    version,
+    newIdentifiers: [],
+    merges: [],
+    eventRows: [],
+    loaded: new Map(),
+  };
+  if (version !== null) work.loaded.set(state.id, { state, version });
+  return work;
+}
+
+export function summaryOf(state: ProfileState): ProfileSummary {
+  const userId = state.identifiers.find((i) => i.type === 'userId')?.value;
+  return userId === undefined
+    ? { id: state.id, createdAt: state.metadata.createdAt }
+    : { id: state.id, userId, createdAt: state.metadata.createdAt };
+}
+
+export function hasIdentifier(state: ProfileState, identifier: Identifier): boolean {
+  return state.identifiers.some((i) => i.type === identifier.type && i.value === identifier.value);
+}
+
+/** The identifiers an event claims, plus (for alias) the previous id under either type. */
+export function claimsOf(event: CanonicalEvent): Identifier[] {
+  const claims = identifiersOf(event);
+  if (event.type === 'alias' && event.previousId) {
+    claims.push({ type: 'anonymousId', value: event.previousId });
+    claims.push({ type: 'userId', value: event.previousId });
+  }
+  return claims;
+}
+
+/** Adds an identifier to the profile being written (stored with the attempt's write). */
+export function attach(work: Work, identifier: Identifier): void {
+  if (hasIdentifier(work.state, identifier)) return;
+  work.state = { ...work.state, identifiers: [...work.state.identifiers, identifier] };
+  work.newIdentifiers.push(identifier);
+}
+
+/** A live (not merged-away) profile, read once per attempt. */
+export async function loadProfile(
+  repo: ProfileRepository,
+  work: Work | null,
+  environmentId: string,
+  id: string,
+) {
+  const cached = work?.loaded.get(id);
+  if (cached) return cached;
+  const stored = await repo.profiles.findById(environmentId, id);
+  if (!stored || stored.mergedInto !== null) return undefined;
+  const entry = { state: stored.state, version: stored.version };
+  work?.loaded.set(id, entry);
+  return entry;
+}
