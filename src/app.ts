@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from './config/config.js';
 import { AppError } from './errors/app-error.js';
+import { deriveKey } from './lib/secret-box.js';
 import {
   type CredentialsModule,
   createCredentialsModule,
@@ -15,6 +16,8 @@ import {
   RedisReplayGuard,
   type ReplayGuard,
 } from './modules/credentials/replay-guard.js';
+import { PrivacyService } from './modules/privacy/privacy-service.js';
+import { SuppressionList } from './modules/privacy/suppression-list.js';
 import { ProfileIngestService } from './modules/profiles/profile-ingest-service.js';
 import { ProfileMergeService } from './modules/profiles/profile-merge-service.js';
 import { ProfileQueryService } from './modules/profiles/profile-query-service.js';
@@ -30,6 +33,7 @@ import type { Storage } from './storage/storage.js';
 import { myPreferencesSurface } from './surfaces/mypreferences/mypreferences-surface.js';
 import { nativeSurface } from './surfaces/native/native-surface.js';
 import { oauthSurface } from './surfaces/oauth/oauth-surface.js';
+import { profileCommandSurface } from './surfaces/profile-command/profile-command-surface.js';
 import { segmentSurface } from './surfaces/segment/segment-surface.js';
 
 export interface AppDeps {
@@ -49,10 +53,15 @@ export interface Services {
   queries: ProfileQueryService;
   merges: ProfileMergeService;
   repo: ProfileRepository;
+  privacy: PrivacyService;
 }
 
 export function buildServices(deps: AppDeps): Services {
-  const repo = new ProfileRepository(deps.storage, deps.config.maxWaitingPerProfile);
+  const suppressions = new SuppressionList(
+    deps.storage.db,
+    deriveKey(deps.masterKey, 'suppression list v1'),
+  );
+  const repo = new ProfileRepository(deps.storage, deps.config.maxWaitingPerProfile, suppressions);
   const queries = new ProfileQueryService(repo);
   return {
     tenants: new TenantService(deps.storage.db),
@@ -65,6 +74,7 @@ export function buildServices(deps: AppDeps): Services {
     queries,
     merges: new ProfileMergeService(repo, queries),
     repo,
+    privacy: new PrivacyService(repo, suppressions),
   };
 }
 
@@ -129,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     redisUrl: config.redisUrl,
     prefix: `${config.redisPrefix}rl:`,
     onError: (err) => app.log.warn({ err }, 'rate limiter unavailable; allowing requests'),
+    now: deps.now,
   });
   const limits = new RequestLimits(
     limiter,
@@ -160,12 +171,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxJsonDepth: config.maxJsonDepth,
   });
 
+  await app.register(profileCommandSurface, { services, auth, maxJsonDepth: config.maxJsonDepth });
   await app.register(myPreferencesSurface, {
     services,
     auth,
     hmac,
     maxJsonDepth: config.maxJsonDepth,
   });
+
 
   const maintenance = startMaintenance(services.repo, config, app.log);
   app.addHook('onClose', async () => {
