@@ -16,6 +16,8 @@ import {
   RedisReplayGuard,
   type ReplayGuard,
 } from './modules/credentials/replay-guard.js';
+import { DefinitionService } from './modules/personalization/definition-service.js';
+import { PersonalizationService } from './modules/personalization/personalization-service.js';
 import { PrivacyService } from './modules/privacy/privacy-service.js';
 import { SuppressionList } from './modules/privacy/suppression-list.js';
 import { ProfileIngestService } from './modules/profiles/profile-ingest-service.js';
@@ -34,6 +36,7 @@ import { myPreferencesSurface } from './surfaces/mypreferences/mypreferences-sur
 import { nativeSurface } from './surfaces/native/native-surface.js';
 import { oauthSurface } from './surfaces/oauth/oauth-surface.js';
 import { profileCommandSurface } from './surfaces/profile-command/profile-command-surface.js';
+import { profilesReadSurface } from './surfaces/profiles-read/profiles-read-surface.js';
 import { segmentSurface } from './surfaces/segment/segment-surface.js';
 
 export interface AppDeps {
@@ -54,6 +57,8 @@ export interface Services {
   merges: ProfileMergeService;
   repo: ProfileRepository;
   privacy: PrivacyService;
+  personalization: PersonalizationService;
+  definitions: DefinitionService;
 }
 
 export function buildServices(deps: AppDeps): Services {
@@ -61,7 +66,16 @@ export function buildServices(deps: AppDeps): Services {
     deps.storage.db,
     deriveKey(deps.masterKey, 'suppression list v1'),
   );
-  const repo = new ProfileRepository(deps.storage, deps.config.maxWaitingPerProfile, suppressions);
+  const personalization = new PersonalizationService(deps.storage.db, deps.now);
+  const definitions = new DefinitionService(deps.storage.db, (env) =>
+    personalization.invalidate(env),
+  );
+  const repo = new ProfileRepository(
+    deps.storage,
+    deps.config.maxWaitingPerProfile,
+    suppressions,
+    personalization,
+  );
   const queries = new ProfileQueryService(repo);
   return {
     tenants: new TenantService(deps.storage.db),
@@ -75,6 +89,8 @@ export function buildServices(deps: AppDeps): Services {
     merges: new ProfileMergeService(repo, queries),
     repo,
     privacy: new PrivacyService(repo, suppressions),
+    personalization,
+    definitions,
   };
 }
 
@@ -179,6 +195,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxJsonDepth: config.maxJsonDepth,
   });
 
+  // The profiles read API (002) lives under its own `/track` prefix, with its own 404 body.
+  await app.register(profilesReadSurface, {
+    prefix: '/track',
+    services,
+    auth,
+    maxJsonDepth: config.maxJsonDepth,
+  });
 
   const maintenance = startMaintenance(services.repo, config, app.log);
   app.addHook('onClose', async () => {

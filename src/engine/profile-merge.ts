@@ -4,6 +4,8 @@
  * so it reports which trait values came from the merged side, and the unmerge only gives back
  * what nobody has overwritten since.
  */
+
+import { mergeSignals } from './audience-signals.js';
 import { getOwn, jsonEqual, setOwn } from './json-value.js';
 import { mergeProfileTraits } from './trait-merge.js';
 import type { Identifier, ProfileMetadata, ProfileState, SessionState } from './types.js';
@@ -118,6 +120,11 @@ export function mergeProfileStates(
   };
   delete state.locationAt;
   if (locationOwner.locationAt !== undefined) state.locationAt = locationOwner.locationAt;
+  if (survivor.signals || merged.signals) {
+    // Both people's counted behaviour now belongs to one profile; pruning follows the later one.
+    const latest = Math.max(survivor.metadata.updatedAt, merged.metadata.updatedAt);
+    state.signals = mergeSignals(survivor.signals ?? {}, merged.signals ?? {}, latest);
+  }
   return { state, traitsFromMerged: traits.fromMerged };
 }
 

@@ -184,6 +184,13 @@ export interface ProfileState {
   stickyVariants: Record<string, { variantIndex: number; at: number }>;
   /** Ids of profiles merged into this one; their events belong to this profile's timeline. */
   mergedIds: string[];
+  /**
+   * Per-day counters of the events audience rules look for (see audience-signals.ts), so rules
+   * never read the event history. Absent on documents written before audiences existed.
+   */
+  signals?: Record<string, Record<string, number>>;
+  /** Audiences the profile was in at its last write (entries and exits are logged from this). */
+  audiences?: string[];
 }
 
 /** What an identity decision needs to know about a profile that owns an identifier. */

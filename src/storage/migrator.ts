@@ -3,6 +3,8 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-credentials.js';
 import * as m0003 from './migrations/0003-surface-keys.js';
 import * as m0004 from './migrations/0004-suppressions.js';
+import * as m0005 from './migrations/0005-jobs.js';
+import * as m0006 from './migrations/0006-personalization.js';
 
 /** Numbered, forward-only migrations; each runs on SQLite and PostgreSQL alike. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +12,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-credentials': m0002,
   '0003-surface-keys': m0003,
   '0004-suppressions': m0004,
+  '0005-jobs': m0005,
+  '0006-personalization': m0006,
 };
 
 /** Applies every pending migration; returns the names applied now. */

@@ -67,6 +67,41 @@ export interface SuppressionsTable {
   created_at: number;
 }
 
+export interface JobsTable {
+  id: string;
+  environment_id: string;
+  kind: string;
+  /** JSON. */
+  payload: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  attempts: number;
+  run_at: number;
+  /** While running: when the claim lapses (a crashed worker's job is picked up again). */
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface DefinitionsTable {
+  environment_id: string;
+  id: string;
+  /** The audience or experience definition as JSON. */
+  definition: string;
+  status: 'draft' | 'published';
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AudienceEventsTable {
+  id: string;
+  environment_id: string;
+  profile_id: string;
+  audience_id: string;
+  kind: 'entered' | 'exited';
+  at: number;
+}
+
 export interface ProfilesTable {
   id: string;
   environment_id: string;
@@ -138,6 +173,10 @@ export interface Database {
   credential_secrets: CredentialSecretsTable;
   surface_keys: SurfaceKeysTable;
   suppressions: SuppressionsTable;
+  jobs: JobsTable;
+  audiences: DefinitionsTable;
+  experiences: DefinitionsTable;
+  audience_events: AudienceEventsTable;
   profiles: ProfilesTable;
   profile_identifiers: ProfileIdentifiersTable;
   events: EventsTable;

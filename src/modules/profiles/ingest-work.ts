@@ -1,3 +1,4 @@
+import type { Transaction } from 'kysely';
 import { identifiersOf } from '../../engine/index.js';
 import type {
   CanonicalEvent,
@@ -5,7 +6,7 @@ import type {
   ProfileState,
   ProfileSummary,
 } from '../../engine/types.js';
-import type { EventsTable } from '../../storage/schema.js';
+import type { Database, EventsTable } from '../../storage/schema.js';
 import type { MergeRecord } from './merge-store.js';
 import type { ProfileRepository } from './profile-repository.js';
 
@@ -27,6 +28,8 @@ export interface Work {
   eventRows: EventsTable[];
   /** Profiles loaded during this attempt, by id. */
   loaded: Map<string, { state: ProfileState; version: number }>;
+  /** Extra writes of fold extensions (audience entries and exits), in the same transaction. */
+  extraWrites: Array<(trx: Transaction<Database>) => Promise<void>>;
 }
 
 export function startWork(state: ProfileState, version: number | null): Work {
@@ -37,6 +40,7 @@ export function startWork(state: ProfileState, version: number | null): Work {
     merges: [],
     eventRows: [],
     loaded: new Map(),
+    extraWrites: [],
   };
   if (version !== null) work.loaded.set(state.id, { state, version });
   return work;

@@ -128,9 +128,11 @@ export class ProfileIngestService {
       return { profile: existing, applied: 0, duplicates, suppressed };
     }
     const work = await this.resolveTarget(ctx, anchor);
+    const fold = await this.repo.fold?.forEnvironment(ctx.environmentId);
     for (const event of fresh) {
       await this.identity.apply(ctx, work, event);
       work.state = applyEvent(work.state, event, { source: ctx.source, newId });
+      if (fold) work.state = fold.afterEvent(work.state, event);
       work.eventRows.push({
         id: newId(),
         environment_id: ctx.environmentId,
@@ -142,6 +144,11 @@ export class ProfileIngestService {
         received_at: event.receivedAt,
         body: JSON.stringify(event),
       });
+    }
+    if (fold) {
+      const after = fold.afterEvents(work.state);
+      work.state = after.state;
+      if (after.write) work.extraWrites.push(after.write);
     }
     if (!ctx.preflight) await this.persist(ctx, work, fresh);
     return { profile: work.state, applied: fresh.length, duplicates, suppressed };
@@ -266,6 +273,7 @@ export class ProfileIngestService {
       else await profiles.update(trx, work.state, work.version);
       await identities.insert(trx, ctx.environmentId, work.state.id, work.newIdentifiers, now);
       await eventStore.insert(trx, work.eventRows);
+      for (const write of work.extraWrites) await write(trx);
       await dedupe.insert(
         trx,
         ctx.environmentId,

@@ -4,6 +4,7 @@ import type { Storage } from '../../storage/storage.js';
 import { DedupeStore } from '../events/dedupe-store.js';
 import { EventStore } from '../events/event-store.js';
 import type { SuppressionList } from '../privacy/suppression-list.js';
+import type { FoldExtension } from './fold-extension.js';
 import { IdentityStore } from './identity-store.js';
 import { MergeStore } from './merge-store.js';
 import { ProfileStore } from './profile-store.js';
@@ -23,6 +24,8 @@ export class ProfileRepository {
     maxWaitingPerProfile: number,
     /** Opted-out identifiers, whose events are acknowledged and dropped. */
     readonly suppressions: SuppressionList | null = null,
+    /** What other modules add to the fold (audience counters and memberships). */
+    readonly fold: FoldExtension | null = null,
   ) {
     this.profiles = new ProfileStore(storage.db);
     this.identities = new IdentityStore(storage.db);
@@ -42,5 +45,6 @@ export class ProfileRepository {
     await this.identities.deleteByProfiles(trx, profileIds);
     await this.merges.deleteByProfiles(trx, profileIds);
     await this.profiles.deleteByIds(trx, profileIds);
+    await this.fold?.erase(trx, profileIds);
   }
 }

@@ -1,0 +1,192 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import { newId } from '../../lib/ids.js';
+import { parseStored } from '../../lib/json.js';
+import type { Database, JobsTable } from '../../storage/schema.js';
+import type { JobQueueApi } from './job-api.js';
+
+export interface Job {
+  id: string;
+  environmentId: string;
+  kind: string;
+  payload: unknown;
+  attempts: number;
+}
+
+export type JobHandler = (job: Job) => Promise<void>;
+
+export interface JobStatus {
+  id: string;
+  kind: string;
+  status: JobsTable['status'];
+  attempts: number;
+  lastError: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+const MAX_ATTEMPTS = 8;
+const LEASE_MS = 5 * 60_000;
+
+/**
+ * A durable job queue in the database. `enqueue` returns once the job is stored; a worker loop
+ * claims due jobs one at a time (an atomic update, so several processes never run the same
+ * job), runs the handler of their kind, and retries failures with exponential backoff. A job
+ * whose worker died is claimed again when its lease runs out.
+ */
+export class JobQueue implements JobQueueApi {
+  private readonly handlers = new Map<string, JobHandler>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly log: FastifyBaseLogger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  register(kind: string, handler: JobHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  async enqueue(environmentId: string, kind: string, payload: unknown): Promise<{ id: string }> {
+    const id = newId();
+    const at = this.now();
+    await this.db
+      .insertInto('jobs')
+      .values({
+        id,
+        environment_id: environmentId,
+        kind,
+        payload: JSON.stringify(payload),
+        status: 'queued',
+        attempts: 0,
+        run_at: at,
+        lease_until: null,
+        last_error: null,
+        created_at: at,
+        finished_at: null,
+      })
+      .execute();
+    this.kick();
+    return { id };
+  }
+
+  async status(environmentId: string, id: string): Promise<JobStatus | undefined> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', '=', id)
+      .where('environment_id', '=', environmentId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      kind: row.kind,
+      status: row.status,
+      attempts: row.attempts,
+      lastError: row.last_error,
+      createdAt: Number(row.created_at),
+      finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+    };
+  }
+
+  /** Polls for due jobs every `intervalMs` (and at once after each enqueue). */
+  start(intervalMs = 500): void {
+    this.timer = setInterval(() => this.kick(), intervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Runs due jobs until none is left; one drain at a time per process. */
+  private kick(): void {
+    if (this.running || this.stopped || this.handlers.size === 0) return;
+    this.running = this.drain()
+      .catch((err: unknown) => this.log.error({ err }, 'job queue drain failed'))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped) {
+      const job = await this.claim();
+      if (!job) return;
+      await this.run(job);
+    }
+  }
+
+  private async claim(): Promise<Job | null> {
+    const now = this.now();
+    const kinds = [...this.handlers.keys()];
+    // One statement: of several processes polling at once, exactly one wins the row.
+    const row = await this.db
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'running',
+        lease_until: now + LEASE_MS,
+        attempts: eb('attempts', '+', 1),
+      }))
+      .where('id', '=', (eb) =>
+        eb
+          .selectFrom('jobs')
+          .select('id')
+          .where('kind', 'in', kinds)
+          .where((w) =>
+            w.or([
+              w.and([w('status', '=', 'queued'), w('run_at', '<=', now)]),
+              w.and([w('status', '=', 'running'), w('lease_until', '<', now)]),
+            ]),
+          )
+          .orderBy('run_at')
+          .limit(1),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      id: row.id,
+      environmentId: row.environment_id,
+      kind: row.kind,
+      payload: parseStored(row.payload),
+      attempts: row.attempts,
+    };
+  }
+
+  private async run(job: Job): Promise<void> {
+    const handler = this.handlers.get(job.kind)!;
+    try {
+      await handler(job);
+      await this.db
+        .updateTable('jobs')
+        .set({ status: 'done', lease_until: null, finished_at: this.now(), last_error: null })
+        .where('id', '=', job.id)
+        .execute();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const failed = job.attempts >= MAX_ATTEMPTS;
+      this.log.warn(
+        { jobId: job.id, kind: job.kind, attempts: job.attempts, failed },
+        'job failed',
+      );
+      await this.db
+        .updateTable('jobs')
+        .set({
+          status: failed ? 'failed' : 'queued',
+          lease_until: null,
+          last_error: message.slice(0, 500),
+          run_at: this.now() + 1000 * 2 ** job.attempts,
+          finished_at: failed ? this.now() : null,
+        })
+        .where('id', '=', job.id)
+        .execute();
+    }
+  }
+}

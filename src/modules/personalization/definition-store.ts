@@ -1,0 +1,97 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { AudienceEventsTable, Database, DefinitionsTable } from '../../storage/schema.js';
+
+export type DefinitionTable = 'audiences' | 'experiences';
+export type DefinitionRow = Selectable<DefinitionsTable>;
+
+/** SQL for audience and experience definitions and the audience entry/exit log. */
+export class DefinitionStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  findById(
+    table: DefinitionTable,
+    environmentId: string,
+    id: string,
+  ): Promise<DefinitionRow | undefined> {
+    return this.db
+      .selectFrom(table)
+      .selectAll()
+      .where('environment_id', '=', environmentId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  findAll(
+    table: DefinitionTable,
+    environmentId: string,
+    status?: 'published',
+  ): Promise<DefinitionRow[]> {
+    let query = this.db.selectFrom(table).selectAll().where('environment_id', '=', environmentId);
+    if (status) query = query.where('status', '=', status);
+    return query.orderBy('id').execute();
+  }
+
+  /** The newest change time of an environment's definitions (cache invalidation across processes). */
+  async lastChange(environmentId: string): Promise<number> {
+    let latest = 0;
+    for (const table of ['audiences', 'experiences'] as const) {
+      const row = await this.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.max('updated_at').as('latest'))
+        .where('environment_id', '=', environmentId)
+        .executeTakeFirst();
+      latest = Math.max(latest, Number(row?.latest ?? 0));
+    }
+    return latest;
+  }
+
+  async upsert(table: DefinitionTable, row: DefinitionRow): Promise<void> {
+    await this.db
+      .insertInto(table)
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['environment_id', 'id']).doUpdateSet({
+          definition: row.definition,
+          status: row.status,
+          updated_at: row.updated_at,
+        }),
+      )
+      .execute();
+  }
+
+  async delete(table: DefinitionTable, environmentId: string, id: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom(table)
+      .where('environment_id', '=', environmentId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async insertAudienceEvents(
+    trx: Transaction<Database>,
+    rows: AudienceEventsTable[],
+  ): Promise<void> {
+    if (rows.length > 0) await trx.insertInto('audience_events').values(rows).execute();
+  }
+
+  findAudienceEvents(
+    environmentId: string,
+    profileIds: string[],
+  ): Promise<Selectable<AudienceEventsTable>[]> {
+    return this.db
+      .selectFrom('audience_events')
+      .selectAll()
+      .where('environment_id', '=', environmentId)
+      .where('profile_id', 'in', profileIds)
+      .orderBy('at')
+      .orderBy('id')
+      .limit(1000)
+      .execute();
+  }
+
+  async deleteAudienceEvents(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
+    if (profileIds.length > 0)
+      await trx.deleteFrom('audience_events').where('profile_id', 'in', profileIds).execute();
+  }
+}

@@ -1,0 +1,205 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { AudienceResult } from '../../engine/audience-evaluate.js';
+import type { AudienceRule, Signal } from '../../engine/audience-types.js';
+import type { ExperienceDefinition, ExperienceStep } from '../../engine/experience-types.js';
+import {
+  evaluateAudiences,
+  selectExperiences,
+  signalsOf,
+  updateSignals,
+} from '../../engine/index.js';
+import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
+import { newId } from '../../lib/ids.js';
+import type { AudienceEventsTable, Database } from '../../storage/schema.js';
+import type { EnvironmentFold, FoldExtension } from '../profiles/fold-extension.js';
+import { DefinitionStore } from './definition-store.js';
+import type { Personalization, PersonalizationApi } from './personalization-api.js';
+
+/** Published definitions of one environment, as the hot path needs them. */
+interface EnvironmentConfig {
+  audiences: Array<{ id: string; rule: AudienceRule }>;
+  /** Whether the environment has any audience at all, published or not. */
+  hasAudiences: boolean;
+  experiences: ExperienceDefinition[];
+  signals: Signal[];
+  /** Newest definition change seen, and when it was last checked. */
+  version: number;
+  checkedAt: number;
+}
+
+/** How often another process's definition changes are looked for. */
+const RECHECK_MS = 1000;
+
+export interface Explanation {
+  audiences: Record<string, AudienceResult>;
+  experiences: ExperienceStep[];
+  selection: Personalization;
+}
+
+/**
+ * Audiences and experiences on the hot path. Published definitions are cached per environment
+ * (re-checked every second, dropped at once on a local change). As events are folded, the
+ * counters audience rules read are kept up to date in the profile document; after a write the
+ * audiences are evaluated and entries/exits logged in the same transaction. Reads evaluate again
+ * at read time, so time windows hold without a new event.
+ */
+export class PersonalizationService implements PersonalizationApi, FoldExtension {
+  private readonly store: DefinitionStore;
+  private readonly cache = new Map<string, EnvironmentConfig>();
+
+  constructor(
+    db: Kysely<Database>,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.store = new DefinitionStore(db);
+  }
+
+  /** Called by the definition service after each change in this process. */
+  invalidate(environmentId: string): void {
+    this.cache.delete(environmentId);
+  }
+
+  async personalize(
+    environmentId: string,
+    profile: ProfileState,
+    now = this.now(),
+  ): Promise<Personalization> {
+    return (await this.explain(environmentId, profile, now)).selection;
+  }
+
+  /** Every audience's result with its trace, and every experience step, for one profile. */
+  async explain(
+    environmentId: string,
+    profile: ProfileState,
+    now = this.now(),
+  ): Promise<Explanation> {
+    const config = await this.config(environmentId);
+    const results = this.evaluate(config, profile, now);
+    const memberships = Object.fromEntries(
+      Object.entries(results).map(([id, r]) => [id, r.result]),
+    );
+    const selected = selectExperiences(config.experiences, {
+      stableId: profile.id,
+      audiences: memberships,
+      sticky: profile.stickyVariants,
+    });
+    return {
+      audiences: results,
+      experiences: selected.explain,
+      selection: {
+        audiences: Object.keys(memberships).filter((id) => memberships[id]),
+        experiences: selected.experiences,
+        changes: selected.changes,
+      },
+    };
+  }
+
+  async forEnvironment(environmentId: string): Promise<EnvironmentFold | null> {
+    const config = await this.config(environmentId);
+    // Environments without audiences skip the work; one whose audiences were unpublished still
+    // evaluates, so that profiles' stored memberships exit.
+    if (!config.hasAudiences) return null;
+    return {
+      afterEvent: (state: ProfileState, event: CanonicalEvent) =>
+        config.signals.length === 0
+          ? state
+          : {
+              ...state,
+              signals: updateSignals(state.signals ?? {}, event, config.signals, this.now()),
+            },
+      afterEvents: (state: ProfileState) => {
+        const at = this.now();
+        const results = this.evaluate(config, state, at);
+        const now = Object.keys(results)
+          .filter((id) => results[id]!.result)
+          .sort();
+        const before = new Set(state.audiences ?? []);
+        const rows: AudienceEventsTable[] = [];
+        for (const id of now) if (!before.delete(id)) rows.push(this.row(state, id, 'entered', at));
+        for (const id of before) rows.push(this.row(state, id, 'exited', at));
+        return {
+          state: { ...state, audiences: now },
+          write:
+            rows.length === 0
+              ? undefined
+              : (trx: Transaction<Database>) => this.store.insertAudienceEvents(trx, rows),
+        };
+      },
+    };
+  }
+
+  /** Entries and exits of a profile (and of the profiles merged into it), oldest first. */
+  async membershipLog(environmentId: string, profileIds: string[]) {
+    const rows = await this.store.findAudienceEvents(environmentId, profileIds);
+    return rows.map((r) => ({
+      audienceId: r.audience_id,
+      kind: r.kind,
+      at: Number(r.at),
+      profileId: r.profile_id,
+    }));
+  }
+
+  /** Removes a profile's membership log (profile deletion and opt-out). */
+  erase(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
+    return this.store.deleteAudienceEvents(trx, profileIds);
+  }
+
+  private evaluate(config: EnvironmentConfig, profile: ProfileState, now: number) {
+    return evaluateAudiences(config.audiences, {
+      state: profile,
+      signals: profile.signals ?? {},
+      now,
+    });
+  }
+
+  private row(
+    state: ProfileState,
+    audienceId: string,
+    kind: 'entered' | 'exited',
+    at: number,
+  ): AudienceEventsTable {
+    return {
+      id: newId(),
+      environment_id: state.environmentId,
+      profile_id: state.id,
+      audience_id: audienceId,
+      kind,
+      at,
+    };
+  }
+
+  private async config(environmentId: string): Promise<EnvironmentConfig> {
+    const cached = this.cache.get(environmentId);
+    const now = this.now();
+    if (cached && now - cached.checkedAt < RECHECK_MS) return cached;
+    const version = await this.store.lastChange(environmentId);
+    if (cached && cached.version === version) {
+      cached.checkedAt = now;
+      return cached;
+    }
+    const allAudiences = await this.store.findAll('audiences', environmentId);
+    const audienceRows = allAudiences.filter((row) => row.status === 'published');
+    const experienceRows = await this.store.findAll('experiences', environmentId, 'published');
+    const audiences = audienceRows.map((row) => ({
+      id: row.id,
+      rule: JSON.parse(row.definition).rule,
+    }));
+    const signals = new Map<string, Signal>();
+    for (const audience of audiences)
+      for (const signal of signalsOf(audience.rule)) signals.set(signal.id, signal);
+    const config: EnvironmentConfig = {
+      audiences,
+      experiences: experienceRows.map((row) => ({
+        ...JSON.parse(row.definition),
+        id: row.id,
+        status: row.status,
+      })),
+      signals: [...signals.values()],
+      hasAudiences: allAudiences.length > 0,
+      version,
+      checkedAt: now,
+    };
+    this.cache.set(environmentId, config);
+    return config;
+  }
+}

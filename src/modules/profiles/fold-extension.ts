@@ -1,0 +1,24 @@
+import type { Transaction } from 'kysely';
+import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
+import type { Database } from '../../storage/schema.js';
+
+/**
+ * Work another module adds to the fold of events into a profile (audiences: counters per event,
+ * memberships after the events), without the profiles module knowing about it.
+ */
+export interface FoldExtension {
+  /** null when the environment needs nothing extra (the common case costs nothing). */
+  forEnvironment(environmentId: string): Promise<EnvironmentFold | null>;
+  /** Erases what the extension keeps about these profiles (deletion, opt-out). */
+  erase(trx: Transaction<Database>, profileIds: string[]): Promise<void>;
+}
+
+export interface EnvironmentFold {
+  /** After each event is folded: a new state (pure). */
+  afterEvent(state: ProfileState, event: CanonicalEvent): ProfileState;
+  /** After all events of an attempt: the final state, and rows to write in the same transaction. */
+  afterEvents(state: ProfileState): {
+    state: ProfileState;
+    write?: (trx: Transaction<Database>) => Promise<void>;
+  };
+}
