@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from './config/config.js';
 import { AppError } from './errors/app-error.js';
@@ -16,6 +16,7 @@ import {
   RedisReplayGuard,
   type ReplayGuard,
 } from './modules/credentials/replay-guard.js';
+import { JobQueue } from './modules/jobs/job-queue.js';
 import { DefinitionService } from './modules/personalization/definition-service.js';
 import { PersonalizationService } from './modules/personalization/personalization-service.js';
 import { PrivacyService } from './modules/privacy/privacy-service.js';
@@ -59,9 +60,11 @@ export interface Services {
   privacy: PrivacyService;
   personalization: PersonalizationService;
   definitions: DefinitionService;
+  /** Surfaces register their job kinds while they are registered; the worker starts after. */
+  jobs: JobQueue;
 }
 
-export function buildServices(deps: AppDeps): Services {
+export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
   const suppressions = new SuppressionList(
     deps.storage.db,
     deriveKey(deps.masterKey, 'suppression list v1'),
@@ -91,6 +94,7 @@ export function buildServices(deps: AppDeps): Services {
     privacy: new PrivacyService(repo, suppressions),
     personalization,
     definitions,
+    jobs: new JobQueue(deps.storage.db, log, deps.now),
   };
 }
 
@@ -100,7 +104,6 @@ export function buildServices(deps: AppDeps): Services {
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, storage } = deps;
-  const services = buildServices(deps);
   const app = Fastify({
     logger: loggerOptions(config.logLevel),
     genReqId: genRequestId,
@@ -111,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const services = buildServices(deps, app.log);
   registerRequestIdEcho(app);
   // Shared by every surface's auth hook, so the root sees all authenticated routes.
   app.decorate('routeTable', []);
@@ -204,7 +208,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const maintenance = startMaintenance(services.repo, config, app.log);
+  services.jobs.start();
   app.addHook('onClose', async () => {
+    await services.jobs.stop();
     maintenance.stop();
     verifier.revocations.stop();
     await limits.close();

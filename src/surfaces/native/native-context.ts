@@ -3,9 +3,10 @@ import type { ProfileIngestService } from '../../modules/profiles/profile-ingest
 import type { ProfileMergeService } from '../../modules/profiles/profile-merge-service.js';
 import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
 import type { TenantService } from '../../modules/tenants/tenant-service.js';
+import type { PersonalizationRouteServices } from './personalization-routes.js';
 
 /** The services the native surface translates to. */
-export interface NativeServices {
+export interface NativeServices extends PersonalizationRouteServices {
   ingest: ProfileIngestService;
   queries: ProfileQueryService;
   merges: ProfileMergeService;

@@ -7,6 +7,7 @@ import { eventRoutes } from './event-routes.js';
 import type { NativeServices } from './native-context.js';
 import { registerNativeErrors } from './native-errors.js';
 import { ProblemSchema, ProfileSchema } from './native-schemas.js';
+import { personalizationRoutes } from './personalization-routes.js';
 import { profileRoutes } from './profile-routes.js';
 import { surfaceKeyRoutes } from './surface-key-routes.js';
 
@@ -30,4 +31,5 @@ export const nativeSurface: FastifyPluginAsyncTypebox<NativeSurfaceOptions> = as
   await app.register(profileRoutes(opts.services));
   await app.register(credentialRoutes(opts.services));
   await app.register(surfaceKeyRoutes(opts.services));
+  await app.register(personalizationRoutes(opts.services));
 };
