@@ -36,6 +36,7 @@ export {
   MIN_VALID_TIME_MS,
   parseClientTime,
 } from './clock-skew.js';
+export { contactIdentifiersOf } from './contact-identifiers.js';
 export { MAX_ID_LENGTH } from './event-fields.js';
 export { type ValidationContext, validateEvent, validateEvents } from './event-validate.js';
 export {

@@ -86,17 +86,47 @@ describe('shared email', () => {
   it('answers a list when several profiles share an email, and one profile otherwise', async () => {
     await server.request('POST', '/v1/events', {
       events: [
-        { type: 'track', event: 'x', userId: 'e1', messageId: mid() },
-        { type: 'track', event: 'x', userId: 'e2', messageId: mid() },
+        {
+          type: 'identify',
+          userId: 'e1',
+          traits: { email: 'Family@Example.com' },
+          messageId: mid(),
+        },
+        {
+          type: 'identify',
+          userId: 'e2',
+          traits: { email: 'family@example.com' },
+          messageId: mid(),
+        },
+        {
+          type: 'identify',
+          userId: 'e3',
+          traits: { email: 'solo@example.com', phone: '+1 555 0100' },
+          messageId: mid(),
+        },
       ],
     });
-    // Emails are attached through the profile reference (an identify can carry one too).
-    await server.request('POST', '/v1/profiles/email:solo@example.com/events', {
+    const shared = await server.request('GET', '/v1/profiles/email:family@example.com');
+    expect(shared.status).toBe(200);
+    expect(
+      shared.body.data
+        .map(
+          (p: { identifiers: Array<{ type: string; value: string }> }) =>
+            p.identifiers.find((i) => i.type === 'userId')?.value,
+        )
+        .sort(),
+    ).toEqual(['e1', 'e2']);
+    const solo = await server.request('GET', '/v1/profiles/email:solo@example.com');
+    expect(solo.body.data).toBeUndefined();
+    expect(solo.body.identifiers).toContainEqual({ type: 'userId', value: 'e3' });
+    expect((await server.request('GET', '/v1/profiles/phone:+15550100')).body.id).toBe(
+      solo.body.id,
+    );
+    // A shared email is never a reason to merge, and events cannot be addressed through it.
+    const ambiguous = await server.request('POST', '/v1/profiles/email:family@example.com/events', {
       events: [{ type: 'track', event: 'x', messageId: mid() }],
     });
-    const solo = await server.request('GET', '/v1/profiles/email:solo@example.com');
-    expect(solo.body.id).toBeDefined();
-    expect(solo.body.data).toBeUndefined();
+    expect(ambiguous.status).toBe(409);
   });
 });
 

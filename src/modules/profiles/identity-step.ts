@@ -1,4 +1,4 @@
-import { decideIdentity, mergeProfileStates } from '../../engine/index.js';
+import { contactIdentifiersOf, decideIdentity, mergeProfileStates } from '../../engine/index.js';
 import type { CanonicalEvent, ProfileSummary } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
@@ -23,6 +23,12 @@ export class IdentityStep {
 
   /** Applies what an event says about identity: attach identifiers, merge, or refuse. */
   async apply(ctx: IngestContext, work: Work, event: CanonicalEvent): Promise<void> {
+    await this.applyClaims(ctx, work, event);
+    // Emails and phones may be shared: attached to whoever the event turned out to be, never merged on.
+    for (const contact of contactIdentifiersOf(event)) attach(work, contact);
+  }
+
+  private async applyClaims(ctx: IngestContext, work: Work, event: CanonicalEvent): Promise<void> {
     const claims = claimsOf(event);
     // The common case, an event for a profile that already holds its ids, costs no lookup.
     if (claims.every((c) => hasIdentifier(work.state, c))) return;
