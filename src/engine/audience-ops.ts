@@ -4,6 +4,7 @@
  * properties only, and dates parsed as UTC so that a rule means the same on every server.
  */
 import type { Comparison, Scalar } from './audience-types.js';
+import { parseIsoTime } from './iso-time.js';
 import { FORBIDDEN_KEYS, getOwn, isPlainObject, jsonEqual } from './json-value.js';
 import type { Json } from './types.js';
 
@@ -52,17 +53,9 @@ export function toNumber(value: Json | undefined): number | undefined {
   return undefined;
 }
 
-// Date only, or date-time with an optional zone. A missing zone means UTC (not the server's
-// local time, which Date.parse would use), so evaluation does not depend on the machine.
-const ISO_DATE =
-  /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:\d{2})?)?$/;
-
 /** Epoch ms of an ISO-8601 date/date-time string (UTC when no zone), else undefined. */
 export function parseIsoDate(text: string): number | undefined {
-  const match = ISO_DATE.exec(text);
-  if (!match) return undefined;
-  const [, date, time, zone] = match;
-  const t = Date.parse(time === undefined ? `${date}T00:00:00Z` : `${date}T${time}${zone ?? 'Z'}`);
+  const t = parseIsoTime(text);
   return Number.isNaN(t) ? undefined : t;
 }
 

@@ -4,6 +4,8 @@
  * when the batch was sent) and anchor it on our own clock (when we received it):
  * `timestamp = receivedAt − (sentAt − clientTime)`. Everything here is pure: receivedAt comes in.
  */
+
+import { parseIsoTime } from './iso-time.js';
 import { MAX_FUTURE_SKEW_MS } from './types.js';
 
 /** Times before this are treated as garbage (typically epoch seconds sent as milliseconds). */
@@ -24,51 +26,13 @@ export interface CorrectedTime {
   warnings: string[];
 }
 
-const ISO_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
-/**
- * Parses an ISO-8601 date/date-time string with explicit range checks (`Date.parse` silently
- * rolls "Feb 30" over to March and reads zone-less times in the server's local zone, which would
- * make the result depend on the host). A time without a zone is read as UTC.
- */
-function parseIso(text: string): number {
-  const m = ISO_PATTERN.exec(text.trim());
-  if (!m) return Number.NaN;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
-  if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
-  const millis = Number(frac.padEnd(3, '0').slice(0, 3));
-  let offsetMinutes = 0;
-  if (zone !== 'Z' && zone !== 'z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    const oh = Number(digits.slice(0, 2));
-    const om = Number(digits.slice(2) || '0');
-    if (oh > 23 || om > 59) return Number.NaN;
-    offsetMinutes = sign * (oh * 60 + om);
-  }
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  return local - offsetMinutes * 60_000;
-}
-
 /**
  * Parses a client time: an ISO-8601 string or epoch milliseconds. Returns NaN for anything else,
  * including dates before 2000 (epoch seconds, zeroed clocks), so callers treat them as garbage.
  */
 export function parseClientTime(value: unknown): number {
   let ms = Number.NaN;
-  if (typeof value === 'string') ms = parseIso(value);
+  if (typeof value === 'string') ms = parseIsoTime(value);
   else if (typeof value === 'number' && Number.isFinite(value)) ms = Math.round(value);
   if (Number.isNaN(ms) || ms < MIN_VALID_TIME_MS || ms >= MAX_VALID_TIME_MS) return Number.NaN;
   return ms;

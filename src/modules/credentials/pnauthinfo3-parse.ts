@@ -1,3 +1,4 @@
+import { parseIsoTime } from '../../engine/iso-time.js';
 /**
  * PNAUTHINFO3 (the MyPreferences custom authorization scheme), part 1: reading the header.
  *
@@ -72,13 +73,6 @@ export function pnAuthFailure(code: PnAuthFailureCode): PnAuthFailure {
 const SCHEME_PATTERN = /^PNAUTHINFO3-(HMAC-)?(SHA256|SHA384|SHA512)$/i;
 /** Canonical Base64 with padding: what `Base64Encoding(MessageDigest)` produces. */
 const BASE64_PATTERN = /^[A-Za-z0-9+/]+={0,2}$/;
-const ISO_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
 /**
  * Parses the issued timestamp: ISO-8601 date-time with seconds (`2015-08-10T20:11:00`), optional
  * fraction, optional zone. No zone means UTC; `Z` is UTC; an offset is honoured as written, which
@@ -89,30 +83,9 @@ function daysInMonth(year: number, month: number): number {
  * @returns epoch milliseconds, or NaN when the text is not such a timestamp.
  */
 export function parseIssuedAt(issuedAt: string): number {
-  const m = ISO_PATTERN.exec(issuedAt);
-  if (!m) return Number.NaN;
-  const [, y, mo, d, h, mi, s, frac = '', zone = 'Z'] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
-  if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
-  let offsetMinutes = 0;
-  if (zone.toUpperCase() !== 'Z') {
-    const digits = zone.slice(1).replace(':', '');
-    const oh = Number(digits.slice(0, 2));
-    const om = Number(digits.slice(2) || '0');
-    if (oh > 23 || om > 59) return Number.NaN;
-    offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (oh * 60 + om);
-  }
-  const millis = Number(frac.padEnd(3, '0').slice(0, 3));
-  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
-  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, millis));
-  date.setUTCFullYear(year);
-  return date.getTime() - offsetMinutes * 60_000;
+  // Exactly as sent: surrounding spaces are part of the signed text, so they are not trimmed away.
+  if (issuedAt !== issuedAt.trim()) return Number.NaN;
+  return parseIsoTime(issuedAt, { strictDateTime: true });
 }
 
 /** Form-style URL decoding (`+` is a space), as .NET's `HttpUtility.UrlDecode`; undefined if invalid. */
