@@ -1,0 +1,354 @@
+import type { Transaction } from 'kysely';
+import {
+  consentView,
+  dataPointKey,
+  lapseOf,
+  marketingChannels,
+  planWrite,
+  preferenceView,
+} from '../../engine/consent-state.js';
+import type {
+  ConsentRecord,
+  ConsentView,
+  DataPointRecord,
+  MarketingChannel,
+  PreferenceRecord,
+  PreferenceView,
+} from '../../engine/consent-types.js';
+import {
+  type ConsentChange,
+  consentRecordOf,
+  type PreferenceChange,
+  preferenceRecordOf,
+} from '../../engine/consent-validate.js';
+import { newId } from '../../lib/ids.js';
+import type { ConsentHistoryTable, Database } from '../../storage/schema.js';
+import type { Storage } from '../../storage/storage.js';
+import type { ProfileWriteGuard } from './consent-guard.js';
+import { ConsentPolicies, type PolicyVersion } from './consent-policies.js';
+import {
+  ConsentStore,
+  type CurrentRow,
+  type DataPointKind,
+  type HistoryRow,
+} from './consent-store.js';
+
+/** The profile a consent belongs to: its id and the ids merged into it (a `ProfileState` fits). */
+export interface ConsentSubject {
+  id: string;
+  mergedIds?: readonly string[];
+}
+
+export interface HistoryFilter {
+  /** Purpose (consents) or topic (preferences). */
+  subject?: string;
+  /** Attachment key (consents) or channel (preferences). */
+  target?: string;
+  after?: string;
+  limit: number;
+}
+
+export interface HistoryPage {
+  entries: HistoryRow[];
+  /** The cursor of the next page (null: this was the last). */
+  next: string | null;
+}
+
+/** History entries an access export returns per kind. */
+const EXPORT_LIMIT = 100_000;
+
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Consents and preferences with their full history. Every change appends a history entry and
+ * replaces the data point's current row in the same transaction. Expiry is derived from the
+ * clock on every read; the lapse itself is recorded (once, dated at the expiry) by the next read
+ * or write of this service that sees it — reads of current state or history, writes to the same
+ * data point, `marketingChannels` — never by the personalization hot path.
+ */
+export class ConsentService {
+  private readonly store: ConsentStore;
+  /** The clock changes are recorded with (validation checks expiries against it too). */
+  readonly now: () => number;
+  private readonly guard: ProfileWriteGuard;
+  private readonly policies: ConsentPolicies;
+
+  constructor(
+    private readonly storage: Storage,
+    options: { now?: () => number; guard?: ProfileWriteGuard } = {},
+  ) {
+    this.store = new ConsentStore(storage.db);
+    this.policies = new ConsentPolicies(storage, this.store);
+    this.now = options.now ?? Date.now;
+    this.guard = options.guard ?? ((_env, _id, write) => write());
+  }
+
+  /** Records a consent change (validated by the engine's `validateConsentChange`). */
+  async setConsent(
+    environmentId: string,
+    profile: ConsentSubject,
+    change: ConsentChange & { purpose: string },
+  ): Promise<ConsentView> {
+    const record = (await this.write(environmentId, profile, (at) =>
+      consentRecordOf(change, at),
+    )) as ConsentRecord;
+    const policies = await this.policies.currentVersions(environmentId, [record.purpose]);
+    return consentView(record, policies.get(record.purpose) ?? null, record.at);
+  }
+
+  /** Records a preference change (validated by the engine's `validatePreferenceChange`). */
+  async setPreference(
+    environmentId: string,
+    profile: ConsentSubject,
+    change: PreferenceChange & { topic: string; channel: string },
+  ): Promise<PreferenceView> {
+    const record = await this.write(environmentId, profile, (at) => preferenceRecordOf(change, at));
+    return preferenceView(record as PreferenceRecord, record.at);
+  }
+
+  /** Current consents, sorted by purpose and data point. */
+  async listConsents(
+    environmentId: string,
+    profile: ConsentSubject,
+    filter: { purpose?: string; dataPoint?: string } = {},
+  ): Promise<ConsentView[]> {
+    const now = this.now();
+    const records = (await this.current(environmentId, profile, 'consent', now, {
+      subject: filter.purpose,
+      target: filter.dataPoint,
+    })) as ConsentRecord[];
+    const policies = await this.policies.currentVersions(environmentId, [
+      ...new Set(records.map((r) => r.purpose)),
+    ]);
+    return records
+      .map((r) => consentView(r, policies.get(r.purpose) ?? null, now))
+      .sort((a, b) => byKey(a.purpose, b.purpose) || byKey(a.dataPoint, b.dataPoint));
+  }
+
+  /** Current preferences, sorted by topic and channel. */
+  async listPreferences(
+    environmentId: string,
+    profile: ConsentSubject,
+    filter: { topic?: string; channel?: string } = {},
+  ): Promise<PreferenceView[]> {
+    const now = this.now();
+    const records = (await this.current(environmentId, profile, 'preference', now, {
+      subject: filter.topic,
+      target: filter.channel,
+    })) as PreferenceRecord[];
+    return records
+      .map((r) => preferenceView(r, now))
+      .sort((a, b) => byKey(a.topic, b.topic) || byKey(a.channel, b.channel));
+  }
+
+  /**
+   * The 002 document's `marketingPreferences.channels` for a profile: one entry per channel with
+   * any preference, subscribed when any of its topics is (expired subscriptions are not).
+   */
+  async marketingChannels(
+    environmentId: string,
+    profile: ConsentSubject,
+  ): Promise<MarketingChannel[]> {
+    const now = this.now();
+    const records = await this.current(environmentId, profile, 'preference', now, {});
+    return marketingChannels(records as PreferenceRecord[], now);
+  }
+
+  /** History entries of one kind, in the order they were recorded, a page at a time. */
+  async history(
+    environmentId: string,
+    profile: ConsentSubject,
+    kind: DataPointKind,
+    filter: HistoryFilter,
+  ): Promise<HistoryPage> {
+    // Lapses that are due are recorded first, so the history shows them.
+    await this.current(environmentId, profile, kind, this.now(), filter);
+    const entries = await this.store.findHistory({
+      environmentId,
+      profileIds: treeOf(profile),
+      kind,
+      subject: filter.subject,
+      target: filter.target,
+      afterId: filter.after,
+      limit: filter.limit + 1,
+    });
+    const page = entries.slice(0, filter.limit);
+    return { entries: page, next: entries.length > filter.limit ? page.at(-1)!.id : null };
+  }
+
+  /**
+   * Publishes a purpose's new policy version. Consents given under another version read as
+   * `needsRenewal` from now on. Publishing the current version again changes nothing
+   * (`created: false`); a version published before is refused: versions never go back.
+   */
+  publishPolicy(
+    environmentId: string,
+    purpose: string,
+    version: string,
+  ): Promise<{ policy: PolicyVersion; created: boolean }> {
+    return this.policies.publish(environmentId, purpose, version, this.now());
+  }
+
+  /** The current policy version of every purpose that has one, sorted by purpose. */
+  listPolicies(environmentId: string): Promise<PolicyVersion[]> {
+    return this.policies.list(environmentId);
+  }
+
+  /** Erases every consent and preference row of these profiles (deletion, opt-out). */
+  erase(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
+    return this.store.deleteByProfiles(trx, profileIds);
+  }
+
+  /** Rows kept about these profiles, per table (erasure checklists). */
+  countPersonalData(profileIds: string[]): Promise<Record<string, number>> {
+    return this.store.countByProfiles(profileIds);
+  }
+
+  /** Every consent and preference entry of these profiles, oldest first (access requests). */
+  async exportPersonalData(
+    environmentId: string,
+    profileIds: string[],
+  ): Promise<Record<string, unknown>> {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const entries = async (kind: DataPointKind) =>
+      (await this.store.findHistory({ environmentId, profileIds, kind, limit: EXPORT_LIMIT })).map(
+        (e) => ({
+          id: e.id,
+          change: e.change,
+          at: iso(e.at),
+          recordedAt: iso(e.recordedAt),
+          record: {
+            ...e.record,
+            at: iso(e.record.at),
+            expiresAt: iso(e.record.expiresAt),
+            lapsedAt: iso(e.record.lapsedAt),
+          },
+        }),
+      );
+    return {
+      consentHistory: await entries('consent'),
+      preferenceHistory: await entries('preference'),
+    };
+  }
+
+  /** Appends the change (after the lapse the replaced record owes) and makes it current. */
+  private write(
+    environmentId: string,
+    profile: ConsentSubject,
+    build: (at: number) => DataPointRecord,
+  ): Promise<DataPointRecord> {
+    return this.guard(environmentId, profile.id, () =>
+      this.storage.write(async (trx) => {
+        const record = build(this.now());
+        const key = dataPointKey(record);
+        const rows = await this.store.findCurrent(
+          environmentId,
+          treeOf(profile),
+          key.kind,
+          { subjects: [key.subject], target: key.target },
+          trx,
+        );
+        const replaced = rows.at(-1) ?? null;
+        const history: ConsentHistoryTable[] = [];
+        for (const draft of planWrite(replaced?.record ?? null, record)) {
+          if (draft.change === 'lapsed' && replaced) {
+            // The lapse belongs to the row it ends (maybe a merged profile's), and is appended
+            // only by whoever moves that row, so a concurrent reader cannot record it twice.
+            const lapse = historyRow(environmentId, replaced.profileId, draft, record.at);
+            const moved = await this.store.replaceCurrentIf(
+              trx,
+              { profileId: replaced.profileId, ...key },
+              replaced.historyId,
+              { historyId: lapse.id, record: lapse.record, updatedAt: record.at },
+            );
+            if (moved) history.push(lapse);
+            continue;
+          }
+          const row = historyRow(environmentId, profile.id, draft, record.at);
+          history.push(row);
+          await this.store.upsertCurrent(trx, {
+            environment_id: environmentId,
+            profile_id: profile.id,
+            kind: key.kind,
+            subject: key.subject,
+            target: key.target,
+            history_id: row.id,
+            record: row.record,
+            updated_at: record.at,
+          });
+        }
+        await this.store.appendHistory(trx, history);
+        return record;
+      }),
+    );
+  }
+
+  /**
+   * The current records of a profile (newest per data point across the profile and those merged
+   * into it), after recording the lapses that are due at `now`.
+   */
+  private async current(
+    environmentId: string,
+    profile: ConsentSubject,
+    kind: DataPointKind,
+    now: number,
+    filter: { subject?: string; target?: string },
+  ): Promise<DataPointRecord[]> {
+    const rows = await this.store.findCurrent(environmentId, treeOf(profile), kind, {
+      subjects: filter.subject === undefined ? undefined : [filter.subject],
+      target: filter.target,
+    });
+    const latest = new Map<string, CurrentRow>();
+    for (const row of rows) {
+      const key = dataPointKey(row.record);
+      latest.set(`${key.subject}\u0000${key.target}`, row);
+    }
+    const due = [...latest.values()].filter((row) => lapseOf(row.record, now) !== null);
+    if (due.length > 0) await this.recordLapses(environmentId, due, now);
+    return [...latest.values()].map((row) => lapseOf(row.record, now)?.record ?? row.record);
+  }
+
+  private recordLapses(environmentId: string, due: CurrentRow[], now: number): Promise<void> {
+    return this.storage.write(async (trx) => {
+      for (const row of due) {
+        const lapse = lapseOf(row.record, now);
+        if (!lapse) continue;
+        const entry = historyRow(environmentId, row.profileId, lapse, now);
+        const key = dataPointKey(row.record);
+        // Only the process that moves the current row appends the entry: recorded once.
+        const moved = await this.store.replaceCurrentIf(
+          trx,
+          { profileId: row.profileId, ...key },
+          row.historyId,
+          { historyId: entry.id, record: entry.record, updatedAt: now },
+        );
+        if (moved) await this.store.appendHistory(trx, [entry]);
+      }
+    });
+  }
+}
+
+function treeOf(profile: ConsentSubject): string[] {
+  return [profile.id, ...(profile.mergedIds ?? [])];
+}
+
+function historyRow(
+  environmentId: string,
+  profileId: string,
+  draft: { change: 'set' | 'lapsed'; at: number; record: DataPointRecord },
+  recordedAt: number,
+): ConsentHistoryTable {
+  const key = dataPointKey(draft.record);
+  return {
+    id: newId(),
+    environment_id: environmentId,
+    profile_id: profileId,
+    kind: key.kind,
+    subject: key.subject,
+    target: key.target,
+    change: draft.change,
+    at: draft.at,
+    recorded_at: recordedAt,
+    record: JSON.stringify(draft.record),
+  };
+}

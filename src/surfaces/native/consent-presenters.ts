@@ -1,0 +1,113 @@
+import { attachmentKey } from '../../engine/consent-state.js';
+import type { ConsentView, PreferenceView } from '../../engine/consent-types.js';
+import {
+  checkName,
+  type FieldIssue,
+  normalizeAttachmentKey,
+} from '../../engine/consent-validate.js';
+import { AppError } from '../../errors/app-error.js';
+import type { PolicyVersion } from '../../modules/consents/consent-policies.js';
+import type { HistoryRow } from '../../modules/consents/consent-store.js';
+
+/** Consent state → the native API's JSON (times as ISO 8601), and request checks. */
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const CURSOR = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface ConsentFilterQuery {
+  purpose?: string;
+  dataPoint?: string;
+  topic?: string;
+  channel?: string;
+  cursor?: string;
+}
+
+function invalid(issues: FieldIssue[], prefix: string): AppError {
+  return new AppError(
+    'validation_failed',
+    'The request is not valid.',
+    issues.map((i) => ({ field: `${prefix}.${i.field}`, message: i.message })),
+  );
+}
+
+/** Checks the optional names of a filter, and normalizes a data point key. */
+export function filterOf(query: ConsentFilterQuery): ConsentFilterQuery {
+  const issues: FieldIssue[] = [];
+  const out: ConsentFilterQuery = {};
+  for (const field of ['purpose', 'topic', 'channel'] as const) {
+    const value = query[field];
+    if (value === undefined) continue;
+    const problem = checkName(value);
+    if (problem) issues.push({ field, message: problem });
+    out[field] = value;
+  }
+  if (query.dataPoint !== undefined) {
+    out.dataPoint = normalizeAttachmentKey(query.dataPoint);
+    if (out.dataPoint === undefined) {
+      issues.push({ field: 'dataPoint', message: 'is not a data point (see the description)' });
+    }
+  }
+  if (query.cursor !== undefined && !CURSOR.test(query.cursor)) {
+    issues.push({ field: 'cursor', message: 'is not a cursor this API returned' });
+  }
+  if (issues.length > 0) throw invalid(issues, 'querystring');
+  return out;
+}
+
+export function presentConsent(v: ConsentView) {
+  return { ...v, at: iso(v.at), expiresAt: iso(v.expiresAt), lapsedAt: iso(v.lapsedAt) };
+}
+
+export function presentPreference(v: PreferenceView) {
+  return { ...v, at: iso(v.at), expiresAt: iso(v.expiresAt), lapsedAt: iso(v.lapsedAt) };
+}
+
+export function presentPolicy(p: PolicyVersion) {
+  return { purpose: p.purpose, version: p.version, publishedAt: iso(p.publishedAt) };
+}
+
+/** A history entry: the record after the change; a lapse reads as expired / not subscribed. */
+export function presentEntry(e: HistoryRow) {
+  const head = { id: e.id, change: e.change, at: iso(e.at), recordedAt: iso(e.recordedAt) };
+  const r = e.record;
+  const tail = {
+    source: r.source,
+    actor: r.actor,
+    ip: r.ip,
+    expiresAt: iso(r.expiresAt),
+    profileId: e.profileId,
+  };
+  if (r.kind === 'consent') {
+    return {
+      ...head,
+      purpose: r.purpose,
+      dataPoint: attachmentKey(r.attachedTo),
+      attachedTo: r.attachedTo,
+      state: e.change === 'lapsed' ? 'expired' : r.state,
+      recordedState: r.state,
+      policyVersion: r.policyVersion,
+      ...tail,
+    };
+  }
+  return {
+    ...head,
+    topic: r.topic,
+    channel: r.channel,
+    subscribed: e.change === 'lapsed' ? false : r.subscribed,
+    recordedSubscribed: r.subscribed,
+    frequency: r.frequency,
+    ...tail,
+  };
+}
+
+/** Engine issues name path fields (`purpose`, `topic`, `channel`) or body fields. */
+export function invalidChange(issues: FieldIssue[]): AppError {
+  const path = new Set(['purpose', 'topic', 'channel']);
+  return new AppError(
+    'validation_failed',
+    'The request is not valid.',
+    issues.map((i) => ({
+      field: path.has(i.field) ? `params.${i.field}` : i.field ? `body.${i.field}` : 'body',
+      message: i.message,
+    })),
+  );
+}
