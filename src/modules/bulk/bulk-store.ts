@@ -1,0 +1,109 @@
+import type { Transaction } from 'kysely';
+import type { BulkJobsTable, Database } from '../../storage/schema.js';
+import type { Storage } from '../../storage/storage.js';
+
+export type ChunkPart = 'input' | 'output';
+
+/**
+ * SQL for bulk jobs: one row per job (options and progress as JSON) and its input and output
+ * as ordered text chunks. Writes go through the group-commit writer like every other write.
+ */
+export class BulkStore {
+  constructor(private readonly storage: Storage) {}
+
+  async insert(row: BulkJobsTable, input: string[]): Promise<void> {
+    await this.storage.write(async (trx) => {
+      await trx.insertInto('bulk_jobs').values(row).execute();
+      for (let seq = 0; seq < input.length; seq++)
+        await this.insertChunk(trx, row.id, 'input', seq, input[seq]!);
+    });
+  }
+
+  async setJobId(id: string, jobId: string): Promise<void> {
+    await this.storage.write((trx) =>
+      trx.updateTable('bulk_jobs').set({ job_id: jobId }).where('id', '=', id).execute(),
+    );
+  }
+
+  findById(environmentId: string, id: string): Promise<BulkJobsTable | undefined> {
+    return this.storage.db
+      .selectFrom('bulk_jobs')
+      .selectAll()
+      .where('id', '=', id)
+      .where('environment_id', '=', environmentId)
+      .executeTakeFirst();
+  }
+
+  /** Saves progress, and in the same transaction appends an output chunk or drops the input. */
+  async saveProgress(
+    id: string,
+    progress: unknown,
+    extra: { output?: { seq: number; data: string }; dropInput?: boolean } = {},
+  ): Promise<void> {
+    await this.storage.write(async (trx) => {
+      if (extra.output)
+        await this.insertChunk(trx, id, 'output', extra.output.seq, extra.output.data);
+      if (extra.dropInput)
+        await trx
+          .deleteFrom('bulk_chunks')
+          .where('job_id', '=', id)
+          .where('part', '=', 'input')
+          .execute();
+      await trx
+        .updateTable('bulk_jobs')
+        .set({ progress: JSON.stringify(progress), updated_at: Date.now() })
+        .where('id', '=', id)
+        .execute();
+    });
+  }
+
+  /** The chunks of one part in order, read one at a time. */
+  async *readChunks(id: string, part: ChunkPart): AsyncGenerator<string> {
+    for (let seq = 0; ; seq++) {
+      const row = await this.storage.db
+        .selectFrom('bulk_chunks')
+        .select('data')
+        .where('job_id', '=', id)
+        .where('part', '=', part)
+        .where('seq', '=', seq)
+        .executeTakeFirst();
+      if (!row) return;
+      yield row.data;
+    }
+  }
+
+  /** Deletes a job's row and chunks (erasure finds them by environment: see `findIds`). */
+  async delete(environmentId: string, id: string): Promise<boolean> {
+    return this.storage.write(async (trx) => {
+      const result = await trx
+        .deleteFrom('bulk_jobs')
+        .where('id', '=', id)
+        .where('environment_id', '=', environmentId)
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) return false;
+      await trx.deleteFrom('bulk_chunks').where('job_id', '=', id).execute();
+      return true;
+    });
+  }
+
+  /** Ids of an environment's bulk jobs, oldest first. */
+  async findIds(environmentId: string): Promise<string[]> {
+    const rows = await this.storage.db
+      .selectFrom('bulk_jobs')
+      .select('id')
+      .where('environment_id', '=', environmentId)
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  private async insertChunk(
+    trx: Transaction<Database>,
+    id: string,
+    part: ChunkPart,
+    seq: number,
+    data: string,
+  ): Promise<void> {
+    await trx.insertInto('bulk_chunks').values({ job_id: id, part, seq, data }).execute();
+  }
+}
