@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  mid,
+  pageEvent,
+  startTestServer,
+  type TestServer,
+  tableCounts,
+} from '../helpers/test-server.js';
+
+let server: TestServer;
+let privacyKey: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  privacyKey = await server.createKey(['privacy']);
+  await server.request('PUT', '/v1/audiences/everyone', {
+    name: 'Everyone identified',
+    rule: { identified: true },
+  });
+  await server.request('POST', '/v1/audiences/everyone/publish');
+  await server.request('POST', '/v1/events', {
+    events: [
+      pageEvent({ anonymousId: 'er-anon' }),
+      {
+        type: 'identify',
+        messageId: mid(),
+        userId: 'er-user',
+        traits: { name: 'Erin', email: 'erin@example.com' },
+      },
+    ],
+  });
+  await server.request('POST', '/v1/events', {
+    events: [{ type: 'identify', messageId: mid(), anonymousId: 'er-anon', userId: 'er-user' }],
+  });
+  await server.request('PUT', '/v1/profiles/userId:er-user/consents/marketing', {
+    state: 'granted',
+    policyVersion: '1',
+    source: 'web',
+  });
+  await server.request('POST', '/v1/profiles/userId:bystander/events', {
+    events: [{ type: 'identify', messageId: mid(), traits: { x: 1 } }],
+  });
+});
+afterAll(() => server.destroy());
+
+describe('access requests', () => {
+  it('exports everything kept about one person', async () => {
+    const res = await server.request(
+      'GET',
+      '/v1/privacy/profiles/userId:er-user/export',
+      undefined,
+      privacyKey,
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.profile.traits).toEqual({ name: 'Erin', email: 'erin@example.com' });
+    expect(res.body.profile.identifiers).toContainEqual({
+      type: 'email',
+      value: 'erin@example.com',
+    });
+    expect(res.body.events.map((e: { type: string }) => e.type).sort()).toEqual([
+      'identify',
+      'identify',
+      'page',
+    ]);
+    expect(res.body.merges).toHaveLength(1);
+    expect(res.body.merges[0].mergedBefore).toBeDefined();
+    expect(res.body.audienceLog.map((e: { audienceId: string }) => e.audienceId)).toContain(
+      'everyone',
+    );
+  });
+
+  it('needs the privacy scope', async () => {
+    const readKey = await server.createKey(['read', 'write']);
+    expect(
+      (
+        await server.request(
+          'GET',
+          '/v1/privacy/profiles/userId:er-user/export',
+          undefined,
+          readKey,
+        )
+      ).status,
+    ).toBe(403);
+    expect(
+      (await server.request('POST', '/v1/privacy/erasures', { ref: 'userId:er-user' }, readKey))
+        .status,
+    ).toBe(403);
+  });
+});
+
+describe('erasure', () => {
+  it('erases the person from every store, and the checklist shows each count reaching zero', async () => {
+    const before = await tableCounts(server.storage);
+    const requested = await server.request(
+      'POST',
+      '/v1/privacy/erasures',
+      { ref: 'email:erin@example.com' },
+      privacyKey,
+    );
+    expect(requested.status).toBe(202);
+    const id = requested.body.id;
+    let status = requested.body;
+    const deadline = Date.now() + 10_000;
+    while (status.status !== 'done' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (await server.request('GET', `/v1/privacy/erasures/${id}`, undefined, privacyKey))
+        .body;
+    }
+    expect(status.status).toBe('done');
+    expect(status.remaining).toEqual({
+      profiles: 0,
+      profile_identifiers: 0,
+      events: 0,
+      merges: 0,
+      audience_events: 0,
+      consent_history: 0,
+      consent_current: 0,
+    });
+    const after = await tableCounts(server.storage);
+    expect(after.profiles).toBe(before.profiles - 2);
+    for (const table of [
+      'profiles',
+      'profile_identifiers',
+      'events',
+      'merges',
+      'audience_events',
+      'jobs',
+    ] as const) {
+      const rows = await server.storage.db.selectFrom(table).selectAll().execute();
+      expect(JSON.stringify(rows), table).not.toContain('er-user');
+      expect(JSON.stringify(rows), table).not.toContain('erin@example.com');
+    }
+    expect((await server.request('GET', '/v1/profiles/userId:bystander')).status).toBe(200);
+    expect((await server.request('GET', '/v1/profiles/anonymousId:er-anon')).status).toBe(404);
+    // Another environment cannot see the job.
+    const otherPrivacy = await server.createKey(['privacy'], 'other', 'main');
+    expect(
+      (await server.request('GET', `/v1/privacy/erasures/${id}`, undefined, otherPrivacy)).status,
+    ).toBe(404);
+  });
+});
