@@ -7,6 +7,7 @@ import type { IssuedSecret } from './modules/credentials/credential-types.js';
 import { createCredentialsModule } from './modules/credentials/credentials-module.js';
 import type { Scope } from './modules/credentials/scopes.js';
 import { TenantService } from './modules/tenants/tenant-service.js';
+import { isPostgresUrl } from './storage/postgres.js';
 import { createStorage, type Storage, sqliteFileFromUrl } from './storage/storage.js';
 
 export interface RunningServer {
@@ -17,15 +18,22 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** The master key for this configuration (dev: kept beside the SQLite file). */
+/**
+ * The master key for this configuration. In development it is kept beside the SQLite file, or
+ * in `./data` on PostgreSQL: a key that changed on every start would orphan sealed HMAC keys
+ * and the suppression list's hashes.
+ */
 export function masterKeyFor(config: Config, warn: (message: string) => void): Buffer {
-  const file = /^postgres/.test(config.databaseUrl)
-    ? ':memory:'
-    : sqliteFileFromUrl(config.databaseUrl);
+  let dataDir: string | null;
+  if (isPostgresUrl(config.databaseUrl)) dataDir = path.resolve('data');
+  else {
+    const file = sqliteFileFromUrl(config.databaseUrl);
+    dataDir = file === ':memory:' ? null : path.dirname(path.resolve(file));
+  }
   return resolveMasterKey({
     configured: config.masterKey,
     production: config.nodeEnv === 'production',
-    dataDir: file === ':memory:' ? null : path.dirname(path.resolve(file)),
+    dataDir,
     warn,
   });
 }
@@ -44,6 +52,7 @@ export async function createKey(
 ): Promise<IssuedSecret> {
   const storage = await createStorage(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
+    poolSize: config.databasePoolSize,
   });
   try {
     const tenant = await new TenantService(storage.db).ensureTenant(options.org, options.env);
@@ -71,6 +80,7 @@ export async function startServer(
   const masterKey = masterKeyFor(config, warn);
   const storage = await createStorage(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
+    poolSize: config.databasePoolSize,
   });
   const tenant = await new TenantService(storage.db).ensureTenant();
   if (tenant.created) {

@@ -19,6 +19,8 @@ export const ConfigSchema = Type.Object({
   bodyLimitBytes: Type.Integer({ minimum: 1024 }),
   /** Deepest JSON nesting accepted in a request body. */
   maxJsonDepth: Type.Integer({ minimum: 2, maximum: 256 }),
+  /** PostgreSQL: connections in each process's pool. */
+  databasePoolSize: Type.Integer({ minimum: 2, maximum: 1000 }),
   /** SQLite `synchronous` level: NORMAL survives a process crash in WAL mode; FULL also power loss. */
   sqliteSynchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')]),
   /** Grace period for in-flight requests on shutdown, ms. */
@@ -52,6 +54,7 @@ export const DEFAULT_CONFIG: Config = {
   dedupeRetentionDays: 30,
   bodyLimitBytes: 1024 * 1024,
   maxJsonDepth: 32,
+  databasePoolSize: 10,
   sqliteSynchronous: 'NORMAL',
   shutdownGraceMs: 10_000,
   nodeEnv: 'development',
@@ -73,6 +76,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   TESSERA_DEDUPE_RETENTION_DAYS: 'dedupeRetentionDays',
   TESSERA_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   TESSERA_MAX_JSON_DEPTH: 'maxJsonDepth',
+  TESSERA_DATABASE_POOL_SIZE: 'databasePoolSize',
   TESSERA_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
   TESSERA_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
   NODE_ENV: 'nodeEnv',
@@ -87,7 +91,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
 };
 
 /** Settings whose values never appear in an error message. */
-const SECRET_KEYS = new Set(['masterKey', 'redisUrl']);
+const SECRET_KEYS = new Set(['masterKey', 'redisUrl', 'databaseUrl']);
 
 export class ConfigError extends Error {}
 

@@ -7,3 +7,12 @@ export function isUniqueViolation(error: unknown): boolean {
     code === '23505'
   );
 }
+
+/**
+ * True when PostgreSQL gave up a statement because of another transaction: a deadlock
+ * (`40P01`) or a serialization failure (`40001`). Run again from a fresh read, it succeeds.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}

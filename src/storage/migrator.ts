@@ -5,6 +5,8 @@ import * as m0003 from './migrations/0003-surface-keys.js';
 import * as m0004 from './migrations/0004-suppressions.js';
 import * as m0005 from './migrations/0005-jobs.js';
 import * as m0006 from './migrations/0006-personalization.js';
+import * as m0007 from './migrations/0007-consents.js';
+import * as m0008 from './migrations/0008-bulk.js';
 
 /** Numbered, forward-only migrations; each runs on SQLite and PostgreSQL alike. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +16,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-suppressions': m0004,
   '0005-jobs': m0005,
   '0006-personalization': m0006,
+  '0007-consents': m0007,
+  '0008-bulk': m0008,
 };
 
 /** Applies every pending migration; returns the names applied now. */

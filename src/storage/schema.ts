@@ -166,6 +166,64 @@ export interface SchemaMigrationsTable {
   applied_at: Generated<number>;
 }
 
+export interface BulkJobsTable {
+  id: string;
+  environment_id: string;
+  kind: 'import' | 'export';
+  job_id: string | null;
+  /** JSON. */
+  options: string;
+  /** JSON. */
+  progress: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BulkChunksTable {
+  job_id: string;
+  part: 'input' | 'output';
+  seq: number;
+  data: string;
+}
+
+/** Append-only history of consent and preference changes (modules/consents). */
+export interface ConsentHistoryTable {
+  id: string;
+  environment_id: string;
+  profile_id: string;
+  kind: 'consent' | 'preference';
+  /** Consent: purpose; preference: topic. */
+  subject: string;
+  /** Consent: attachment key; preference: channel. */
+  target: string;
+  change: 'set' | 'lapsed';
+  at: number;
+  recorded_at: number;
+  /** JSON: the engine's ConsentRecord or PreferenceRecord after the change. */
+  record: string;
+}
+
+/** Each consent or preference data point's newest record (a copy of one history row). */
+export interface ConsentCurrentTable {
+  environment_id: string;
+  profile_id: string;
+  kind: 'consent' | 'preference';
+  subject: string;
+  target: string;
+  history_id: string;
+  record: string;
+  updated_at: number;
+}
+
+/** Published consent policy versions; a purpose's newest row is its current version. */
+export interface ConsentPoliciesTable {
+  id: string;
+  environment_id: string;
+  purpose: string;
+  version: string;
+  published_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   environments: EnvironmentsTable;
@@ -182,4 +240,9 @@ export interface Database {
   events: EventsTable;
   event_dedupe: EventDedupeTable;
   merges: MergesTable;
+  bulk_jobs: BulkJobsTable;
+  bulk_chunks: BulkChunksTable;
+  consent_history: ConsentHistoryTable;
+  consent_current: ConsentCurrentTable;
+  consent_policies: ConsentPoliciesTable;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { migrateToLatest } from './migrator.js';
+import { isPostgresUrl, openPostgres } from './postgres.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import { withStatementCache } from './statement-cache.js';
@@ -14,11 +15,15 @@ export interface StorageOptions {
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   /** Run pending migrations on open (the default). */
   migrate?: boolean;
+  /** PostgreSQL: connections in the pool (default 10). */
+  poolSize?: number;
 }
 
-/** The database behind every module: one query layer over SQLite (and, later, PostgreSQL). */
+export type StorageEngine = 'sqlite' | 'postgres';
+
+/** The database behind every module: one query layer over SQLite or PostgreSQL. */
 export interface Storage {
-  readonly engine: 'sqlite';
+  readonly engine: StorageEngine;
   /** For reads, and for writes outside the hot path. */
   readonly db: Kysely<Database>;
   /** Runs a write job in the next group-commit transaction. */
@@ -35,13 +40,41 @@ export function sqliteFileFromUrl(url: string): string {
 }
 
 /**
- * Opens the database named by `url` (`sqlite://data/tessera.db`, `sqlite:///abs/file.db`, or a
- * path), applies the pragmas the hot path relies on and runs pending migrations.
+ * Opens the database named by `url` (`postgres://user@host/db`, `sqlite://data/tessera.db`,
+ * `sqlite:///abs/file.db`, or a path) and runs pending migrations.
  */
 export async function createStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
-  if (/^postgres(ql)?:/.test(url)) {
-    throw new Error('PostgreSQL is not supported yet; use a sqlite: DATABASE_URL');
+  return isPostgresUrl(url)
+    ? createPostgresStorage(url, options)
+    : createSqliteStorage(url, options);
+}
+
+/**
+ * PostgreSQL: a connection pool. The group-commit writer works as on SQLite (savepoints are
+ * standard SQL); there is no checkpointer and no statement cache, which are SQLite's concerns.
+ */
+async function createPostgresStorage(url: string, options: StorageOptions): Promise<Storage> {
+  const db = openPostgres(url, options.poolSize ?? 10);
+  try {
+    if (options.migrate !== false) await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
   }
+  const writer = new GroupCommitWriter(db);
+  return {
+    engine: 'postgres',
+    db,
+    write: (job) => writer.write(job),
+    async close() {
+      await writer.flush();
+      await db.destroy();
+    },
+  };
+}
+
+/** SQLite: applies the pragmas the hot path relies on and starts the WAL checkpointer. */
+async function createSqliteStorage(url: string, options: StorageOptions): Promise<Storage> {
   const file = sqliteFileFromUrl(url);
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new BetterSqlite3(file);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testEngine } from '../helpers/test-database.js';
 
 const run = promisify(execFile);
 const CLI = ['--import', 'tsx', 'src/cli.ts'];
@@ -34,7 +35,8 @@ function waitFor(
   });
 }
 
-describe('tessera CLI', () => {
+// The CLI runs on a SQLite file of its own, whatever the test engine: once is enough.
+describe.skipIf(testEngine !== 'sqlite')('tessera CLI', () => {
   it('prints help for every command', async () => {
     const { stdout } = await run('node', [...CLI, '--help']);
     expect(stdout).toMatch(/serve/);

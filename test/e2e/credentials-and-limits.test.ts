@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storedBytes } from '../helpers/test-database.js';
 import { json, mid, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
@@ -86,18 +85,13 @@ describe('secrets at rest', () => {
     expect(hmac.secret).toBe('SeemslikearareopportunityMorty!');
     expect(hmac.publicId).toBe('RickSanchez');
     await server.stop();
-    const files = ['tessera.db', 'tessera.db-wal'].map((f) => path.join(server.dir, f));
-    const bytes = Buffer.concat(
-      files.map((f) => {
-        try {
-          return readFileSync(f);
-        } catch {
-          return Buffer.alloc(0);
-        }
-      }),
-    );
+    const bytes = await storedBytes(server.dir);
     expect(bytes.length).toBeGreaterThan(0);
-    for (const secret of [apiKey.secret.split('_')[2], client.secret, hmac.secret]) {
+    for (const secret of [
+      apiKey.secret.split('_').slice(2).join('_'),
+      client.secret,
+      hmac.secret,
+    ]) {
       expect(bytes.includes(Buffer.from(secret))).toBe(false);
     }
     server = await startTestServer({ dir: server.dir });

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storedBytes } from '../helpers/test-database.js';
 import {
   json,
   mid,
@@ -156,16 +155,7 @@ describe('opt-out (000 Profile Command API)', () => {
   it('keeps suppression across a restart, and stores no user id in plain text', async () => {
     await optOut('restart-user');
     await server.stop();
-    const files = ['tessera.db', 'tessera.db-wal'].map((f) => path.join(server.dir, f));
-    const bytes = Buffer.concat(
-      files.map((f) => {
-        try {
-          return readFileSync(f);
-        } catch {
-          return Buffer.alloc(0);
-        }
-      }),
-    );
+    const bytes = await storedBytes(server.dir);
     expect(bytes.includes(Buffer.from('restart-user'))).toBe(false);
     server = await startTestServer({ dir: server.dir });
     token = await issueToken(server, ['privacy']);

@@ -9,6 +9,7 @@ import { createCredentialsModule } from '../../src/modules/credentials/credentia
 import type { Scope } from '../../src/modules/credentials/scopes.js';
 import { TenantService } from '../../src/modules/tenants/tenant-service.js';
 import { createStorage, type Storage } from '../../src/storage/storage.js';
+import { databaseUrlForDir, dropDatabaseForDir } from './test-database.js';
 
 export interface TestServer {
   url: string;
@@ -22,9 +23,9 @@ export interface TestServer {
   createKey(scopes: Scope[], org?: string, env?: string): Promise<string>;
   /** Fetch against the server with the admin key unless `key` says otherwise (null: none). */
   request(method: string, path: string, body?: unknown, key?: string | null): Promise<TestResponse>;
-  /** Closes the server and database; keeps the file so that a restart can reopen it. */
+  /** Closes the server and database; keeps the data so that a restart can reopen it. */
   stop(): Promise<void>;
-  /** Stops and deletes the temporary directory. */
+  /** Stops and deletes the temporary directory (and, on PostgreSQL, its database). */
   destroy(): Promise<void>;
 }
 
@@ -38,14 +39,17 @@ export interface TestResponse {
 /** One master key per data directory, so that a restarted test server can read its secrets. */
 const masterKeys = new Map<string, Buffer>();
 
-/** Starts a real listening Tessera on a temporary SQLite file (or reopens `dir`). */
+/**
+ * Starts a real listening Tessera on a fresh database of the test engine (a temporary SQLite
+ * file, or a PostgreSQL database of its own: see test-database.ts), or reopens that of `dir`.
+ */
 export async function startTestServer(
   options: { dir?: string; env?: Record<string, string>; now?: () => number } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'tessera-test-'));
   const config = loadConfig(
     {
-      DATABASE_URL: `sqlite://${path.join(dir, 'tessera.db')}`,
+      DATABASE_URL: await databaseUrlForDir(dir),
       LOG_LEVEL: 'silent',
       // Tests try many bad credentials from one address on purpose; a dedicated test lowers it.
       TESSERA_FAILED_AUTH_PER_MINUTE: '100000',
@@ -115,6 +119,7 @@ export async function startTestServer(
     stop,
     async destroy() {
       await stop();
+      await dropDatabaseForDir(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

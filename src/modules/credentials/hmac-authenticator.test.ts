@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStorage, type Storage } from '../../storage/storage.js';
+import { openTestStorage } from '../../../test/helpers/test-database.js';
+import type { Storage } from '../../storage/storage.js';
 import { TenantService } from '../tenants/tenant-service.js';
 import { createCredentialsModule } from './credentials-module.js';
 import { HmacAuthenticator } from './hmac-authenticator.js';
@@ -18,15 +16,14 @@ const ISSUED = '2015-08-10T20:11:00';
 const HEADER = `PNAUTHINFO3-HMAC-SHA256 Credential=${USER}/${ISSUED} Signature=Lbhe+fKoQPZhzUYWHMVADC4BhqtAMQkfAfpR6Wzbxe0=`;
 const issuedMs = Date.parse(`${ISSUED}Z`);
 
-let dir: string;
 let storage: Storage;
+let destroyStorage: () => Promise<void>;
 let environmentId: string;
 let module: ReturnType<typeof createCredentialsModule>;
 let now = issuedMs;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'tessera-hmac-'));
-  storage = await createStorage(`sqlite://${path.join(dir, 'db.sqlite')}`);
+  ({ storage, destroy: destroyStorage } = await openTestStorage());
   environmentId = (await new TenantService(storage.db).ensureTenant('sanchez', 'main')).environment
     .id;
   module = createCredentialsModule(storage.db, randomBytes(32), {
@@ -41,10 +38,7 @@ beforeAll(async () => {
     privateKey: KEY,
   });
 });
-afterAll(async () => {
-  await storage.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => destroyStorage());
 
 const authenticator = () =>
   new HmacAuthenticator(module.verifier, new MemoryReplayGuard(() => now), () => now);

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { newId } from '../../lib/ids.js';
 import { parseStored } from '../../lib/json.js';
 import type { Database, JobsTable } from '../../storage/schema.js';
+import type { StorageEngine } from '../../storage/storage.js';
 import type { JobQueueApi } from './job-api.js';
 
 export interface Job {
@@ -44,6 +45,7 @@ export class JobQueue implements JobQueueApi {
     private readonly db: Kysely<Database>,
     private readonly log: FastifyBaseLogger,
     private readonly now: () => number = Date.now,
+    private readonly engine: StorageEngine = 'sqlite',
   ) {}
 
   register(kind: string, handler: JobHandler): void {
@@ -92,6 +94,17 @@ export class JobQueue implements JobQueueApi {
     };
   }
 
+  /** A job's stored payload (for its owner's status views). */
+  async payload(environmentId: string, id: string): Promise<unknown> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select('payload')
+      .where('id', '=', id)
+      .where('environment_id', '=', environmentId)
+      .executeTakeFirst();
+    return row ? parseStored(row.payload) : undefined;
+  }
+
   /** Polls for due jobs every `intervalMs` (and at once after each enqueue). */
   start(intervalMs = 500): void {
     this.timer = setInterval(() => this.kick(), intervalMs);
@@ -126,7 +139,9 @@ export class JobQueue implements JobQueueApi {
   private async claim(): Promise<Job | null> {
     const now = this.now();
     const kinds = [...this.handlers.keys()];
-    // One statement: of several processes polling at once, exactly one wins the row.
+    // One statement: of several processes polling at once, exactly one wins the row. SQLite
+    // has one writer at a time; on PostgreSQL, SKIP LOCKED lets each poller pass over the rows
+    // another is claiming instead of waiting for it and then finding the row taken.
     const row = await this.db
       .updateTable('jobs')
       .set((eb) => ({
@@ -134,8 +149,8 @@ export class JobQueue implements JobQueueApi {
         lease_until: now + LEASE_MS,
         attempts: eb('attempts', '+', 1),
       }))
-      .where('id', '=', (eb) =>
-        eb
+      .where('id', '=', (eb) => {
+        const due = eb
           .selectFrom('jobs')
           .select('id')
           .where('kind', 'in', kinds)
@@ -146,8 +161,9 @@ export class JobQueue implements JobQueueApi {
             ]),
           )
           .orderBy('run_at')
-          .limit(1),
-      )
+          .limit(1);
+        return this.engine === 'postgres' ? due.forUpdate().skipLocked() : due;
+      })
       .returningAll()
       .executeTakeFirst();
     if (!row) return null;

@@ -11,6 +11,10 @@ export interface FoldExtension {
   forEnvironment(environmentId: string): Promise<EnvironmentFold | null>;
   /** Erases what the extension keeps about these profiles (deletion, opt-out). */
   erase(trx: Transaction<Database>, profileIds: string[]): Promise<void>;
+  /** Rows kept about these profiles, per store (erasure checklists). */
+  countPersonalData(profileIds: string[]): Promise<Record<string, number>>;
+  /** Everything kept about these profiles (access requests). */
+  exportPersonalData(environmentId: string, profileIds: string[]): Promise<Record<string, unknown>>;
 }
 
 export interface EnvironmentFold {

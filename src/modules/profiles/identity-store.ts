@@ -36,10 +36,20 @@ export class IdentityStore {
     const rows = await this.db
       .selectFrom('profile_identifiers')
       .select(['type', 'value', 'profile_id'])
-      .where('environment_id', '=', environmentId)
-      .where('is_unique', '=', 1)
+      // Every branch repeats the environment so that each one is an indexed lookup (SQLite's
+      // multi-index OR); with the environment outside the OR, SQLite scanned the environment's
+      // identifiers, which made each identify cost O(profiles).
       .where((eb) =>
-        eb.or(identifiers.map((i) => eb.and([eb('type', '=', i.type), eb('value', '=', i.value)]))),
+        eb.or(
+          identifiers.map((i) =>
+            eb.and([
+              eb('environment_id', '=', environmentId),
+              eb('is_unique', '=', 1),
+              eb('type', '=', i.type),
+              eb('value', '=', i.value),
+            ]),
+          ),
+        ),
       )
       .execute();
     for (const row of rows) owners.set(`${row.type}:${row.value}`, row.profile_id);
@@ -100,5 +110,16 @@ export class IdentityStore {
   async deleteByProfiles(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
     if (profileIds.length === 0) return;
     await trx.deleteFrom('profile_identifiers').where('profile_id', 'in', profileIds).execute();
+  }
+
+  /** How many identifiers these profiles hold (erasure checklists). */
+  async countByProfiles(profileIds: string[]): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    const row = await this.db
+      .selectFrom('profile_identifiers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('profile_id', 'in', profileIds)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 }

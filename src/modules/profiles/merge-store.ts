@@ -103,4 +103,17 @@ export class MergeStore {
       )
       .execute();
   }
+
+  /** How many merge records involve these profiles (erasure checklists). */
+  async countByProfiles(profileIds: string[]): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    const row = await this.db
+      .selectFrom('merges')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where((eb) =>
+        eb.or([eb('survivor_id', 'in', profileIds), eb('merged_id', 'in', profileIds)]),
+      )
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
 }

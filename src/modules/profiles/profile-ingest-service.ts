@@ -2,6 +2,7 @@ import { applyEvent, newProfileState } from '../../engine/index.js';
 import type { CanonicalEvent, Identifier, ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
+import { isTransientConflict } from '../../storage/errors.js';
 import { IdentityStep } from './identity-step.js';
 import { attach, type IngestContext, loadProfile, startWork, type Work } from './ingest-work.js';
 import type { ProfileRef } from './profile-ref.js';
@@ -95,13 +96,32 @@ export class ProfileIngestService {
     return this.repo.slots.run(`${ctx.environmentId}/${slotKey}`, async () => {
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         try {
-          return await this.attempt(ctx, anchor, events);
+          return attempt === 1 || this.repo.storage.engine !== 'postgres'
+            ? await this.attempt(ctx, anchor, events)
+            : await this.lockedAttempt(ctx, anchor, events);
         } catch (error) {
-          if (!(error instanceof WriteConflict)) throw error;
+          if (!(error instanceof WriteConflict) && !isTransientConflict(error)) throw error;
         }
       }
       throw new AppError('profile_overloaded');
     });
+  }
+
+  /**
+   * PostgreSQL, after a lost version race: the attempt runs inside the write transaction, reading
+   * through it and locking the profile rows it reads. It sees every write queued before it in
+   * this process, and waits for another process's, so a writer that keeps winning cannot starve
+   * it. (On SQLite, reads share the writer's one connection and wait for the transaction in
+   * progress, so an ordinary retry already reads the latest version.)
+   */
+  private lockedAttempt(
+    ctx: IngestContext,
+    anchor: Anchor,
+    events: CanonicalEvent[],
+  ): Promise<IngestResult> {
+    return this.repo.storage.write((trx) =>
+      new ProfileIngestService(this.repo.inTransaction(trx)).attempt(ctx, anchor, events),
+    );
   }
 
   private async attempt(

@@ -76,4 +76,13 @@ export class ProfileQueryService {
       this.repo.storage.write((trx) => this.repo.erase(trx, ids)),
     );
   }
+
+  /**
+   * True when a profile id that is not in this environment exists in another one. Only the
+   * Experience API asks (its ERR_NAMESPACE_MISMATCH); it reveals existence, never content.
+   */
+  async belongsElsewhere(environmentId: string, id: string): Promise<boolean> {
+    const owner = await this.repo.profiles.findEnvironmentOf(id);
+    return owner !== undefined && owner !== environmentId;
+  }
 }

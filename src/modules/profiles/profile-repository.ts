@@ -10,6 +10,15 @@ import { MergeStore } from './merge-store.js';
 import { ProfileStore } from './profile-store.js';
 import { ProfileWriteSlots } from './profile-write-slot.js';
 
+/**
+ * Personal data another module keeps per profile outside the fold (consents and preferences):
+ * erased, counted and exported with the profile, in FoldExtension's shapes.
+ */
+export type PersonalDataStore = Pick<
+  FoldExtension,
+  'erase' | 'countPersonalData' | 'exportPersonalData'
+>;
+
 /** The stores and the write slots that the profile services share (built once per app). */
 export class ProfileRepository {
   readonly profiles: ProfileStore;
@@ -18,6 +27,7 @@ export class ProfileRepository {
   readonly events: EventStore;
   readonly dedupe: DedupeStore;
   readonly slots: ProfileWriteSlots;
+  private readonly dataStores: PersonalDataStore[] = [];
 
   constructor(
     readonly storage: Storage,
@@ -26,13 +36,38 @@ export class ProfileRepository {
     readonly suppressions: SuppressionList | null = null,
     /** What other modules add to the fold (audience counters and memberships). */
     readonly fold: FoldExtension | null = null,
+    /** Lock the profile rows read (see {@link inTransaction}). */
+    lockRows = false,
   ) {
-    this.profiles = new ProfileStore(storage.db);
+    this.profiles = new ProfileStore(storage.db, lockRows);
     this.identities = new IdentityStore(storage.db);
     this.merges = new MergeStore(storage.db);
     this.events = new EventStore(storage.db);
     this.dedupe = new DedupeStore(storage.db);
     this.slots = new ProfileWriteSlots(maxWaitingPerProfile);
+  }
+
+  /**
+   * The same stores bound to one open write transaction: reads see what was written earlier in
+   * it, `storage.write` runs its job in it at once, and on PostgreSQL the profile rows read stay
+   * locked until it commits. Only for PostgreSQL: on SQLite's single connection, a query outside
+   * the transaction (suppressions, definitions) would wait for it forever.
+   */
+  inTransaction(trx: Transaction<Database>): ProfileRepository {
+    const bound = new ProfileRepository(
+      { engine: this.storage.engine, db: trx, write: (job) => job(trx), close: async () => {} },
+      1,
+      this.suppressions,
+      this.fold,
+      this.storage.engine === 'postgres',
+    );
+    bound.dataStores.push(...this.dataStores);
+    return bound;
+  }
+
+  /** Adds a module's per-profile data to what {@link erase} removes and the checklists count. */
+  addPersonalDataStore(store: PersonalDataStore): void {
+    this.dataStores.push(store);
   }
 
   /**
@@ -46,5 +81,40 @@ export class ProfileRepository {
     await this.merges.deleteByProfiles(trx, profileIds);
     await this.profiles.deleteByIds(trx, profileIds);
     await this.fold?.erase(trx, profileIds);
+    for (const store of this.dataStores) await store.erase(trx, profileIds);
+  }
+
+  /** Rows kept about these profiles in every store, by store (erasure checklists). */
+  async countPersonalData(profileIds: string[]): Promise<Record<string, number>> {
+    return {
+      profiles: await this.profiles.countByIds(profileIds),
+      profile_identifiers: await this.identities.countByProfiles(profileIds),
+      events: await this.events.countByProfiles(profileIds),
+      merges: await this.merges.countByProfiles(profileIds),
+      ...(await this.fold?.countPersonalData(profileIds)),
+      ...(await this.countInDataStores(profileIds)),
+    };
+  }
+
+  /** What the fold extension and the personal data stores keep about these profiles. */
+  async exportPersonalData(
+    environmentId: string,
+    profileIds: string[],
+  ): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {
+      ...(await this.fold?.exportPersonalData(environmentId, profileIds)),
+    };
+    for (const store of this.dataStores) {
+      Object.assign(out, await store.exportPersonalData(environmentId, profileIds));
+    }
+    return out;
+  }
+
+  private async countInDataStores(profileIds: string[]): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const store of this.dataStores) {
+      Object.assign(counts, await store.countPersonalData(profileIds));
+    }
+    return counts;
   }
 }

@@ -14,7 +14,11 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** SQL for profile documents: one row per profile, read and written whole. */
 export class ProfileStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** PostgreSQL, inside a transaction: `findById` locks the row until it ends (FOR UPDATE). */
+    private readonly lockRows = false,
+  ) {}
 
   async findById(
     environmentId: string,
@@ -26,6 +30,7 @@ export class ProfileStore {
       .select(['state', 'version', 'merged_into'])
       .where('id', '=', id)
       .where('environment_id', '=', environmentId)
+      .$if(this.lockRows, (qb) => qb.forUpdate())
       .executeTakeFirst();
     if (!row) return undefined;
     return {
@@ -123,5 +128,26 @@ export class ProfileStore {
   async deleteByIds(trx: Transaction<Database>, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await trx.deleteFrom('profiles').where('id', 'in', ids).execute();
+  }
+
+  /** How many of these profile rows exist (erasure checklists). */
+  async countByIds(profileIds: string[]): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    const row = await this.db
+      .selectFrom('profiles')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('id', 'in', profileIds)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** The environment a profile id belongs to, whichever it is (for "wrong namespace" answers). */
+  async findEnvironmentOf(id: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('profiles')
+      .select('environment_id')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.environment_id;
   }
 }

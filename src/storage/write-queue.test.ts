@@ -1,0 +1,55 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestStorage } from '../../test/helpers/test-database.js';
+import { isUniqueViolation } from './errors.js';
+import type { Storage } from './storage.js';
+
+let storage: Storage;
+let destroyStorage: () => Promise<void>;
+beforeAll(async () => {
+  ({ storage, destroy: destroyStorage } = await openTestStorage());
+});
+afterAll(() => destroyStorage());
+
+const org = (id: string) => ({ id, slug: id, name: id, created_at: 1_700_000_000_000 });
+
+describe('storage on the test engine', () => {
+  it('rolls a failed job back to its savepoint and commits the rest of its group', async () => {
+    await storage.db.insertInto('organizations').values(org('taken')).execute();
+    const [a, b, c] = await Promise.allSettled([
+      storage.write((trx) => trx.insertInto('organizations').values(org('a')).execute()),
+      storage.write(async (trx) => {
+        await trx.insertInto('organizations').values(org('b')).execute();
+        // A unique violation: on PostgreSQL it aborts the transaction until the rollback.
+        await trx.insertInto('organizations').values(org('taken')).execute();
+      }),
+      storage.write((trx) => trx.insertInto('organizations').values(org('c')).execute()),
+    ]);
+    expect(a.status).toBe('fulfilled');
+    expect(c.status).toBe('fulfilled');
+    expect(b.status).toBe('rejected');
+    expect(isUniqueViolation((b as PromiseRejectedResult).reason)).toBe(true);
+    const ids = (
+      await storage.db.selectFrom('organizations').select('id').orderBy('id').execute()
+    ).map((r) => r.id);
+    expect(ids).toEqual(['a', 'c', 'taken']);
+  });
+
+  it('reads bigint columns and counts as JS numbers', async () => {
+    const row = await storage.db
+      .selectFrom('organizations')
+      .select((eb) => [
+        eb.fn.countAll().as('n'),
+        eb.fn.max('created_at').as('latest'),
+        sql<number>`cast(${Number.MAX_SAFE_INTEGER} as bigint)`.as('big'),
+      ])
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ n: 3, latest: 1_700_000_000_000, big: Number.MAX_SAFE_INTEGER });
+    const updated = await storage.db
+      .updateTable('organizations')
+      .set({ name: 'x' })
+      .where('id', 'in', ['a', 'c'])
+      .executeTakeFirst();
+    expect(Number(updated.numUpdatedRows)).toBe(2);
+  });
+});
