@@ -11,6 +11,9 @@ export const MAX_ID_LENGTH = 200;
 /** Longer clock strings are not kept for audit: no real client sends them. */
 const MAX_AUDIT_TIME_LENGTH = 64;
 
+/** Ids are stored as column values: NUL and other control characters are refused (PostgreSQL cannot store NUL). */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
 /** Reports a validation problem on a dotted field. */
 export type Fail = (field: string, message: string) => void;
 /** A raw event: a plain object of unknown values. */
@@ -39,6 +42,10 @@ export function readId(raw: RawObject, key: string, fail: Fail): string | undefi
   if (text === '') return undefined;
   if (text.length > MAX_ID_LENGTH) {
     fail(key, `${key} must be at most ${MAX_ID_LENGTH} characters`);
+    return undefined;
+  }
+  if (CONTROL_CHARACTERS.test(text)) {
+    fail(key, `${key} must not contain control characters`);
     return undefined;
   }
   return text;

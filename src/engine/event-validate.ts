@@ -11,6 +11,7 @@ import { actionOf } from './action-name.js';
 import { correctTimestamp } from './clock-skew.js';
 import {
   auditTime,
+  CONTROL_CHARACTERS,
   type Fail,
   isEventType,
   isPresent,
@@ -66,11 +67,15 @@ export function validateEvent(
     if (
       typeof rawMessageId === 'string' &&
       rawMessageId.length >= 1 &&
-      rawMessageId.length <= MAX_ID_LENGTH
+      rawMessageId.length <= MAX_ID_LENGTH &&
+      !CONTROL_CHARACTERS.test(rawMessageId)
     ) {
       messageId = rawMessageId;
     } else {
-      fail('messageId', `messageId must be a string of 1 to ${MAX_ID_LENGTH} characters`);
+      fail(
+        'messageId',
+        `messageId must be a string of 1 to ${MAX_ID_LENGTH} characters, without control characters`,
+      );
     }
   }
 

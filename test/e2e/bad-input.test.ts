@@ -180,3 +180,22 @@ describe('bad input answers 4xx in problem+json and changes nothing stored', () 
     expect(res.body.metadata.eventCount).toBe(2);
   });
 });
+
+describe('control characters', () => {
+  it('refuses NUL and other control characters in ids and path parameters with 400', async () => {
+    const before = await tableCounts(server.storage);
+    const inBody = await server.request('POST', '/v1/events', {
+      events: [{ type: 'track', event: 'x', userId: 'bad\u0000id', messageId: mid() }],
+    });
+    expect(inBody.status).toBe(400);
+    expect(inBody.body.errors[0]).toMatchObject({ index: 0, field: 'userId' });
+    const messageId = await server.request('POST', '/v1/profiles/userId:keep/events', {
+      events: [{ type: 'track', event: 'x', messageId: 'm\u0001' }],
+    });
+    expect(messageId.status).toBe(400);
+    const inPath = await server.request('GET', '/v1/profiles/userId:bad%00id');
+    expect(inPath.status).toBe(400);
+    expect(inPath.body.errors[0].field).toBe('params.ref');
+    expect(await tableCounts(server.storage)).toEqual(before);
+  });
+});
