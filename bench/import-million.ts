@@ -135,8 +135,11 @@ async function main(): Promise<void> {
 
     // The child reports its JS heap every 2 s and its peak RSS (getrusage maxrss) as it exits:
     // RSS also counts SQLite's page cache (64 MiB) and memory-mapped database pages (256 MiB).
+    // The child's source code carries template literals of its own, hence the suppressions.
     const reportRss =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: child source code
       'data:text/javascript,setInterval(()=>process.stderr.write(`heap ${process.memoryUsage().heapUsed}\\n`),2000).unref();' +
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: child source code
       'process.on("exit",()=>process.stderr.write(`maxrss ${process.resourceUsage().maxRSS}\\n`))';
     const started = performance.now();
     const child = spawn(

@@ -6,6 +6,10 @@ import { Redis } from 'ioredis';
 import type { Config } from './config/config.js';
 import { AppError } from './errors/app-error.js';
 import { deriveKey } from './lib/secret-box.js';
+import { BulkService } from './modules/bulk/bulk-service.js';
+import { profileWriteGuard } from './modules/consents/consent-guard.js';
+import { ConsentReader } from './modules/consents/consent-reader.js';
+import { ConsentService } from './modules/consents/consent-service.js';
 import {
   type CredentialsModule,
   createCredentialsModule,
@@ -19,6 +23,7 @@ import {
 import { JobQueue } from './modules/jobs/job-queue.js';
 import { DefinitionService } from './modules/personalization/definition-service.js';
 import { PersonalizationService } from './modules/personalization/personalization-service.js';
+import { ErasureService } from './modules/privacy/erasure-service.js';
 import { PrivacyService } from './modules/privacy/privacy-service.js';
 import { SuppressionList } from './modules/privacy/suppression-list.js';
 import { ProfileIngestService } from './modules/profiles/profile-ingest-service.js';
@@ -29,12 +34,15 @@ import { TenantService } from './modules/tenants/tenant-service.js';
 import { registerHealthRoutes } from './platform/health.js';
 import { loggerOptions } from './platform/logging.js';
 import { startMaintenance } from './platform/maintenance.js';
+import { refuseControlCharactersInParams } from './platform/path-params.js';
 import { createRateLimiter } from './platform/rate-limit/index.js';
 import { genRequestId, registerRequestIdEcho } from './platform/request-id.js';
 import { RequestLimits } from './platform/request-limits.js';
 import type { Storage } from './storage/storage.js';
 import { myPreferencesSurface } from './surfaces/mypreferences/mypreferences-surface.js';
+import { presentEvent, presentProfile } from './surfaces/native/native-presenters.js';
 import { nativeSurface } from './surfaces/native/native-surface.js';
+import { ninetailedSurface } from './surfaces/ninetailed/ninetailed-surface.js';
 import { oauthSurface } from './surfaces/oauth/oauth-surface.js';
 import { profileCommandSurface } from './surfaces/profile-command/profile-command-surface.js';
 import { profilesReadSurface } from './surfaces/profiles-read/profiles-read-surface.js';
@@ -59,9 +67,14 @@ export interface Services {
   repo: ProfileRepository;
   privacy: PrivacyService;
   personalization: PersonalizationService;
+  /** Consents, preferences and their history; `marketingChannels` for the profiles read API. */
+  consents: ConsentService;
   definitions: DefinitionService;
   /** Surfaces register their job kinds while they are registered; the worker starts after. */
   jobs: JobQueue;
+  /** Import and export jobs (kinds `bulk-import`, `bulk-export`); the CLI runs the same code. */
+  bulk: BulkService;
+  erasure: ErasureService;
 }
 
 export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
@@ -69,7 +82,11 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     deps.storage.db,
     deriveKey(deps.masterKey, 'suppression list v1'),
   );
-  const personalization = new PersonalizationService(deps.storage.db, deps.now);
+  const personalization = new PersonalizationService(
+    deps.storage.db,
+    deps.now,
+    new ConsentReader(deps.storage.db),
+  );
   const definitions = new DefinitionService(deps.storage.db, (env) =>
     personalization.invalidate(env),
   );
@@ -80,6 +97,13 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     personalization,
   );
   const queries = new ProfileQueryService(repo);
+  const consents = new ConsentService(deps.storage, {
+    now: deps.now,
+    guard: profileWriteGuard(repo),
+  });
+  repo.addPersonalDataStore(consents);
+  const ingest = new ProfileIngestService(repo);
+  const jobs = new JobQueue(deps.storage.db, log, deps.now, deps.storage.engine);
   return {
     tenants: new TenantService(deps.storage.db),
     credentials: createCredentialsModule(deps.storage.db, deps.masterKey, {
@@ -87,14 +111,28 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
       rotationGraceSeconds: deps.config.rotationGraceSeconds,
       now: deps.now,
     }),
-    ingest: new ProfileIngestService(repo),
+    ingest,
     queries,
     merges: new ProfileMergeService(repo, queries),
     repo,
     privacy: new PrivacyService(repo, suppressions),
     personalization,
+    consents,
     definitions,
-    jobs: new JobQueue(deps.storage.db, log, deps.now),
+    jobs,
+    // Exports read like the native API: its presenters are passed in (presenting is a surface's).
+    bulk: new BulkService({
+      storage: deps.storage,
+      ingest,
+      queries,
+      events: repo.events,
+      personalization,
+      definitions,
+      jobs,
+      presenter: { profile: presentProfile, event: presentEvent },
+      maxJsonDepth: deps.config.maxJsonDepth,
+    }),
+    erasure: new ErasureService(repo, queries, jobs),
   };
 }
 
@@ -116,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const services = buildServices(deps, app.log);
   registerRequestIdEcho(app);
+  refuseControlCharactersInParams(app);
   // Shared by every surface's auth hook, so the root sees all authenticated routes.
   app.decorate('routeTable', []);
   await app.register(swagger, {
@@ -207,9 +246,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxJsonDepth: config.maxJsonDepth,
   });
 
+  // The Experience API v2 (003) under `/v2`: public, no credential (see the surface's doc).
+  await app.register(ninetailedSurface, {
+    prefix: '/v2',
+    services,
+    limits,
+    rateLimit: { ratePerSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+    maxJsonDepth: config.maxJsonDepth,
+  });
+
   const maintenance = startMaintenance(services.repo, config, app.log);
   services.jobs.start();
   app.addHook('onClose', async () => {
+    services.bulk.stop();
     await services.jobs.stop();
     maintenance.stop();
     verifier.revocations.stop();

@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfig } from './config/config.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { buildServices, type Services } from './app.js';
+import { type Config, ConfigError, loadConfig } from './config/config.js';
+import { AppError } from './errors/app-error.js';
 import { MasterKeyError } from './lib/master-key.js';
+import { exportFile, importFile } from './modules/bulk/bulk-commands.js';
 import { isScope, type Scope } from './modules/credentials/scopes.js';
-import { createKey, startServer } from './server.js';
+import { TenantService } from './modules/tenants/tenant-service.js';
+import { createKey, masterKeyFor, startServer } from './server.js';
 import { migrateToLatest } from './storage/migrator.js';
 import { createStorage } from './storage/storage.js';
+import { presentEvent, presentProfile } from './surfaces/native/native-presenters.js';
 
 /** The only place that reads `process.env`: flags override environment variables. */
 function configFrom(flags: {
@@ -31,6 +37,63 @@ function parseScopes(value: string): Scope[] {
   const bad = scopes.filter((s) => !isScope(s));
   if (bad.length > 0) throw new InvalidArgumentError(`unknown scope(s): ${bad.join(', ')}`);
   return scopes as Scope[];
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new InvalidArgumentError('must be an integer from 1 to 10000');
+  return n;
+}
+
+/** Warnings only: the CLI's services run no job worker and serve no requests. */
+function cliLogger(): FastifyBaseLogger {
+  const noop = () => undefined;
+  const logger = {
+    level: 'warn',
+    fatal: noop,
+    error: noop,
+    warn: noop,
+    info: noop,
+    debug: noop,
+    trace: noop,
+    silent: noop,
+    child: () => logger,
+  };
+  return logger as unknown as FastifyBaseLogger;
+}
+
+/** Opens the database and the services for one existing environment, then closes them. */
+async function withEnvironment<T>(
+  flags: { databaseUrl?: string; org: string; env: string },
+  run: (services: Services, environmentId: string, config: Config) => Promise<T>,
+): Promise<T> {
+  const config = configFrom(flags);
+  const storage = await createStorage(config.databaseUrl, {
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
+  try {
+    const tenant = await new TenantService(storage.db).findTenant(flags.org, flags.env);
+    if (!tenant) throw new AppError('not_found', `No environment ${flags.org}/${flags.env}.`);
+    // The master key matters: the suppression list is keyed by it, so opt-outs hold for imports.
+    const services = buildServices(
+      { config, storage, masterKey: masterKeyFor(config, warn) },
+      cliLogger(),
+    );
+    return await run(services, tenant.environment.id, config);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** First Ctrl-C: stop after the batch in progress (a second one ends the process at once). */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\nstopping after the current batch (Ctrl-C again to abort now)\n');
+    controller.abort();
+  });
+  return controller.signal;
 }
 
 const program = new Command()
@@ -118,8 +181,81 @@ keys
     );
   });
 
+program
+  .command('import')
+  .description(
+    'Import events (NDJSON, one event per line) or profiles (CSV, one identify per row); a re-run skips what was applied',
+  )
+  .argument('<file>', 'the file to import')
+  .option('--database-url <url>', 'database (env DATABASE_URL)')
+  .option('--org <slug>', 'organization slug', 'default')
+  .option('--env <slug>', 'environment slug', 'main')
+  .option('--format <format>', 'ndjson or csv (default: from the file extension)')
+  .option(
+    '--map <columns>',
+    'CSV columns onto event fields: email=traits.email,user_id=userId (fields userId, anonymousId, profileId, messageId, timestamp, traits.<name>)',
+  )
+  .option('--batch-size <n>', 'events per batch (the unit of progress)', parseCount, 500)
+  .option('--concurrency <n>', 'profiles applied at once within a batch', parseCount, 16)
+  .action(async (file: string, flags) => {
+    if (flags.format !== undefined && flags.format !== 'ndjson' && flags.format !== 'csv')
+      throw new InvalidArgumentError('--format must be ndjson or csv');
+    const result = await withEnvironment(flags, (services, environmentId, config) =>
+      importFile(
+        services.ingest,
+        {
+          environmentId,
+          file,
+          format: flags.format,
+          map: flags.map,
+          batchSize: flags.batchSize,
+          concurrency: flags.concurrency,
+          maxJsonDepth: config.maxJsonDepth,
+          signal: interruptSignal(),
+        },
+        { out: process.stdout, err: process.stderr },
+      ),
+    );
+    if (result.interrupted) process.exitCode = 130;
+  });
+
+program
+  .command('export')
+  .description('Export profiles and/or their events as NDJSON, filtered by audience or rule')
+  .option('--database-url <url>', 'database (env DATABASE_URL)')
+  .option('--org <slug>', 'organization slug', 'default')
+  .option('--env <slug>', 'environment slug', 'main')
+  .option('--what <what>', 'profiles, events or both', 'profiles')
+  .option('--audience <id>', 'only members of this published audience')
+  .option('--rule <json>', 'only profiles matching this audience rule (JSON)')
+  .option('--out <file>', 'write to this file (default: stdout)')
+  .action(async (flags) => {
+    const result = await withEnvironment(flags, (services, environmentId) =>
+      exportFile(
+        {
+          queries: services.queries,
+          events: services.repo.events,
+          personalization: services.personalization,
+          definitions: services.definitions,
+        },
+        { profile: presentProfile, event: presentEvent },
+        {
+          environmentId,
+          what: flags.what,
+          audience: flags.audience,
+          rule: flags.rule,
+          out: flags.out,
+          signal: interruptSignal(),
+        },
+        { out: process.stdout, err: process.stderr, stdout: process.stdout },
+      ),
+    );
+    if (result.interrupted) process.exitCode = 130;
+  });
+
 program.parseAsync().catch((error: unknown) => {
-  const known = error instanceof ConfigError || error instanceof MasterKeyError;
+  const known =
+    error instanceof ConfigError || error instanceof MasterKeyError || error instanceof AppError;
   process.stderr.write(`${known ? (error as Error).message : String(error)}\n`);
   process.exit(1);
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefinitionService } from '../../src/modules/personalization/definition-service.js';
 import { TenantService } from '../../src/modules/tenants/tenant-service.js';
 import { createStorage } from '../../src/storage/storage.js';
+import { testEngine } from '../helpers/test-database.js';
 import { tableCounts } from '../helpers/test-server.js';
 
 const run = promisify(execFile);
@@ -95,7 +96,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('tessera import (NDJSON)', { timeout: 60_000 }, () => {
+describe.skipIf(testEngine !== 'sqlite')('tessera import (NDJSON)', { timeout: 60_000 }, () => {
   const file = path.join(dir, 'events.ndjson');
   const head = path.join(dir, 'head', 'events.ndjson');
 
@@ -166,7 +167,7 @@ describe('tessera import (NDJSON)', { timeout: 60_000 }, () => {
   });
 });
 
-describe('tessera import (CSV)', { timeout: 60_000 }, () => {
+describe.skipIf(testEngine !== 'sqlite')('tessera import (CSV)', { timeout: 60_000 }, () => {
   it('maps columns to an identify per row, reports bad rows, and is idempotent', async () => {
     const file = path.join(dir, 'people.csv');
     writeFileSync(
@@ -219,7 +220,7 @@ describe('tessera import (CSV)', { timeout: 60_000 }, () => {
   });
 });
 
-describe('tessera export', { timeout: 60_000 }, () => {
+describe.skipIf(testEngine !== 'sqlite')('tessera export', { timeout: 60_000 }, () => {
   it('exports every profile as native NDJSON with a summary on stderr', async () => {
     const { stdout, stderr } = await cli(['export', ...DB]);
     const lines = stdout

@@ -286,3 +286,29 @@ describe('tenancy, authentication and errors', () => {
     }
   });
 });
+
+describe('marketing preferences', () => {
+  it('shows the profile’s channel subscriptions in traits and meta', async () => {
+    await post('userId:channels', [identify({ traits: { firstName: 'Cy' } })]);
+    for (const [channel, subscribed] of [
+      ['email', true],
+      ['sms', false],
+    ] as const) {
+      const res = await server.request(
+        'PUT',
+        `/v1/profiles/userId:channels/preferences/news/${channel}`,
+        { subscribed },
+      );
+      expect(res.status).toBe(200);
+    }
+    for (const endpoint of ['traits', 'meta']) {
+      const res = await get(`${BASE}/userId:channels/${endpoint}`);
+      expect(res.body.marketingPreferences.channels).toEqual(
+        expect.arrayContaining([
+          { channel: 'email', subscribed: true },
+          { channel: 'sms', subscribed: false },
+        ]),
+      );
+    }
+  });
+});

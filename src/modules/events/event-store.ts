@@ -75,4 +75,15 @@ export class EventStore {
     if (profileIds.length === 0) return;
     await trx.deleteFrom('events').where('profile_id', 'in', profileIds).execute();
   }
+
+  /** How many events these profiles have (erasure checklists). */
+  async countByProfiles(profileIds: string[]): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    const row = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('profile_id', 'in', profileIds)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
 }

@@ -94,4 +94,15 @@ export class DefinitionStore {
     if (profileIds.length > 0)
       await trx.deleteFrom('audience_events').where('profile_id', 'in', profileIds).execute();
   }
+
+  /** How many audience entries/exits these profiles have (erasure checklists). */
+  async countAudienceEvents(profileIds: string[]): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    const row = await this.db
+      .selectFrom('audience_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('profile_id', 'in', profileIds)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AudienceResult } from '../../engine/audience-evaluate.js';
-import type { AudienceRule, Signal } from '../../engine/audience-types.js';
+import type { AudienceRule, ConsentState, Signal } from '../../engine/audience-types.js';
+import { consentPurposesOf } from '../../engine/consent-state.js';
 import type { ExperienceDefinition, ExperienceStep } from '../../engine/experience-types.js';
 import {
   evaluateAudiences,
@@ -11,6 +12,7 @@ import {
 import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
 import { newId } from '../../lib/ids.js';
 import type { AudienceEventsTable, Database } from '../../storage/schema.js';
+import type { ConsentStatesReader } from '../consents/consent-reader.js';
 import type { EnvironmentFold, FoldExtension } from '../profiles/fold-extension.js';
 import { DefinitionStore } from './definition-store.js';
 import type { Personalization, PersonalizationApi } from './personalization-api.js';
@@ -22,6 +24,8 @@ interface EnvironmentConfig {
   hasAudiences: boolean;
   experiences: ExperienceDefinition[];
   signals: Signal[];
+  /** Purposes the published audiences' consent conditions name (empty: consents never load). */
+  consentPurposes: string[];
   /** Newest definition change seen, and when it was last checked. */
   version: number;
   checkedAt: number;
@@ -50,6 +54,8 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
   constructor(
     db: Kysely<Database>,
     private readonly now: () => number = Date.now,
+    /** The consent states audience rules test (read through the consents module). */
+    private readonly consents: ConsentStatesReader | null = null,
   ) {
     this.store = new DefinitionStore(db);
   }
@@ -74,7 +80,17 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     now = this.now(),
   ): Promise<Explanation> {
     const config = await this.config(environmentId);
-    const results = this.evaluate(config, profile, now);
+    // Only environments whose published audiences test consent pay for the lookup.
+    const consents =
+      config.consentPurposes.length > 0 && this.consents
+        ? await this.consents.consentStatesFor(
+            environmentId,
+            [profile.id, ...profile.mergedIds],
+            config.consentPurposes,
+            now,
+          )
+        : undefined;
+    const results = this.evaluate(config, profile, now, consents);
     const memberships = Object.fromEntries(
       Object.entries(results).map(([id, r]) => [id, r.result]),
     );
@@ -139,16 +155,34 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     }));
   }
 
+  async countPersonalData(profileIds: string[]): Promise<Record<string, number>> {
+    return { audience_events: await this.store.countAudienceEvents(profileIds) };
+  }
+
+  async exportPersonalData(
+    environmentId: string,
+    profileIds: string[],
+  ): Promise<Record<string, unknown>> {
+    const log = await this.membershipLog(environmentId, profileIds);
+    return { audienceLog: log.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
+  }
+
   /** Removes a profile's membership log (profile deletion and opt-out). */
   erase(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
     return this.store.deleteAudienceEvents(trx, profileIds);
   }
 
-  private evaluate(config: EnvironmentConfig, profile: ProfileState, now: number) {
+  private evaluate(
+    config: EnvironmentConfig,
+    profile: ProfileState,
+    now: number,
+    consents?: Record<string, ConsentState>,
+  ) {
     return evaluateAudiences(config.audiences, {
       state: profile,
       signals: profile.signals ?? {},
       now,
+      consents,
     });
   }
 
@@ -185,8 +219,11 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
       rule: JSON.parse(row.definition).rule,
     }));
     const signals = new Map<string, Signal>();
-    for (const audience of audiences)
+    const consentPurposes = new Set<string>();
+    for (const audience of audiences) {
       for (const signal of signalsOf(audience.rule)) signals.set(signal.id, signal);
+      for (const purpose of consentPurposesOf(audience.rule)) consentPurposes.add(purpose);
+    }
     const config: EnvironmentConfig = {
       audiences,
       experiences: experienceRows.map((row) => ({
@@ -195,6 +232,7 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
         status: row.status,
       })),
       signals: [...signals.values()],
+      consentPurposes: [...consentPurposes],
       hasAudiences: allAudiences.length > 0,
       version,
       checkedAt: now,

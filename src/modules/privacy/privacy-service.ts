@@ -40,7 +40,13 @@ export class PrivacyService {
     const erase = () =>
       this.repo.storage.write(async (trx) => {
         await this.repo.erase(trx, trees);
-        await this.suppressions.add(trx, environmentId, identifiers, 'opt-out', Date.now());
+        await this.suppressions.add(
+          trx,
+          environmentId,
+          identifiers,
+          `opt-out:${source}`,
+          Date.now(),
+        );
       });
     await this.repo.slots.run(`${environmentId}/userId:${userId}`, erase);
     return { optedOutNow: !already, erasedProfiles: trees.length };

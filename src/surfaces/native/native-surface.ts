@@ -2,12 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Authenticators, registerAuth } from '../../platform/auth.js';
 import { registerCompressedBodies } from '../../platform/compressed-body.js';
 import { registerJsonParser } from '../../platform/json-body.js';
+import { bulkRoutes } from './bulk-routes.js';
+import { consentRoutes } from './consent-routes.js';
 import { credentialRoutes } from './credential-routes.js';
 import { eventRoutes } from './event-routes.js';
 import type { NativeServices } from './native-context.js';
 import { registerNativeErrors } from './native-errors.js';
 import { ProblemSchema, ProfileSchema } from './native-schemas.js';
 import { personalizationRoutes } from './personalization-routes.js';
+import { privacyRoutes } from './privacy-routes.js';
 import { profileRoutes } from './profile-routes.js';
 import { surfaceKeyRoutes } from './surface-key-routes.js';
 
@@ -32,4 +35,7 @@ export const nativeSurface: FastifyPluginAsyncTypebox<NativeSurfaceOptions> = as
   await app.register(credentialRoutes(opts.services));
   await app.register(surfaceKeyRoutes(opts.services));
   await app.register(personalizationRoutes(opts.services));
+  await app.register(consentRoutes(opts.services));
+  await app.register(bulkRoutes(opts.services));
+  await app.register(privacyRoutes(opts.services));
 };

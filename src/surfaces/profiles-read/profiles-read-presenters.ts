@@ -35,17 +35,27 @@ function contactOf(state: ProfileState) {
   };
 }
 
+/** A channel subscription, as the consents module reports it. */
+export interface MarketingChannelView {
+  channel: string;
+  subscribed: boolean;
+}
+
 /**
  * A customer's traits as one flat object (document: "Get a Profile's Traits", 200 OK single
  * response): every trait, plus `id`, `externalId`, `email`, `phone` and `marketingPreferences`.
- * Channels come from consents, which do not exist yet: until then the list is empty (an empty
- * list, not an absent key, so that clients iterating it keep working), unless the profile
- * carries a `marketingPreferences` trait of its own (e.g. imported from Intilery).
+ * Channels are the profile's channel subscriptions (preferences), an empty list when it has none,
+ * unless the profile carries a `marketingPreferences` trait of its own (e.g. imported).
  */
-export function presentTraits(state: ProfileState): JsonObject {
+export function presentTraits(
+  state: ProfileState,
+  channels: MarketingChannelView[] = [],
+): JsonObject {
   const { externalId, ...contact } = contactOf(state);
   return {
-    marketingPreferences: { channels: [] },
+    marketingPreferences: {
+      channels: channels.map((c) => ({ subscribed: c.subscribed, channel: c.channel })),
+    },
     ...contact,
     ...state.traits,
     // System fields win over traits of the same name.
@@ -66,10 +76,13 @@ const eventTimes = (times: Record<string, number>) =>
  * only their event times, so each entry is `{eventTime}` (fetching every event would cost two
  * timeline reads per action). Static audiences do not exist in Tessera: always `[]`.
  */
-export function presentMeta(state: ProfileState): JsonObject {
+export function presentMeta(
+  state: ProfileState,
+  channels: MarketingChannelView[] = [],
+): JsonObject {
   const { metadata } = state;
   return {
-    ...presentTraits(state),
+    ...presentTraits(state, channels),
     created_at: iso(metadata.createdAt),
     updated_at: iso(metadata.updatedAt),
     createdBy: { type: metadata.createdBy, createdTime: iso(metadata.createdAt) },

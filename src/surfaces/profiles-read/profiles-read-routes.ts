@@ -3,7 +3,12 @@ import type { JsonObject, ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
 import { environmentOf } from '../../platform/auth.js';
-import { presentEvent, presentMeta, presentTraits } from './profiles-read-presenters.js';
+import {
+  type MarketingChannelView,
+  presentEvent,
+  presentMeta,
+  presentTraits,
+} from './profiles-read-presenters.js';
 import {
   decodeScrollId,
   encodeScrollId,
@@ -15,6 +20,12 @@ import { EventsQuery, ListQuery, ProfileParams, TripleParams } from './profiles-
 
 export interface ProfilesReadQueries {
   queries: ProfileQueryService;
+  consents: {
+    marketingChannels(
+      environmentId: string,
+      profile: ProfileState,
+    ): Promise<MarketingChannelView[]>;
+  };
 }
 
 const BASE = '/:clientId/:accountId/:brandId/v1/profiles';
@@ -26,9 +37,22 @@ const TAGS = ['profiles-read'];
  * … an array of results in the data field are returned", with a "single" and a "multiple"
  * sample: the array is used when there is more than one customer to return.
  */
-function oneOrMany(profiles: ProfileState[], present: (s: ProfileState) => JsonObject) {
+function oneOrMany(profiles: ProfileState[], present: (s: ProfileState, i: number) => JsonObject) {
   if (profiles.length === 0) throw new AppError('profile_not_found');
-  return profiles.length === 1 ? present(profiles[0]!) : { data: profiles.map(present) };
+  return profiles.length === 1 ? present(profiles[0]!, 0) : { data: profiles.map(present) };
+}
+
+/** Presents profiles with their marketing channels (one preference read per profile). */
+async function presentAll(
+  services: ProfilesReadQueries,
+  environmentId: string,
+  profiles: ProfileState[],
+  present: (state: ProfileState, channels: MarketingChannelView[]) => JsonObject,
+): Promise<JsonObject[]> {
+  const channels = await Promise.all(
+    profiles.map((p) => services.consents.marketingChannels(environmentId, p)),
+  );
+  return profiles.map((p, i) => present(p, channels[i]!));
 }
 
 /** The profiles read API's routes, below `/track` (see profiles-read-surface.ts). */
@@ -60,7 +84,10 @@ export function profilesReadRoutes(services: ProfilesReadQueries): FastifyPlugin
         const last = profiles.at(-1);
         // Clients loop "while data is returned": the empty page ends the scroll.
         return last
-          ? { scrollId: encodeScrollId(environmentId, last.id), data: profiles.map(presentTraits) }
+          ? {
+              scrollId: encodeScrollId(environmentId, last.id),
+              data: await presentAll(services, environmentId, profiles, presentTraits),
+            }
           : { data: [] };
       },
     );
@@ -77,10 +104,10 @@ export function profilesReadRoutes(services: ProfilesReadQueries): FastifyPlugin
       },
       async (request) => {
         const ref = parseProfileId(request.params.profileId);
-        return oneOrMany(
-          await services.queries.findProfiles(environmentOf(request), ref),
-          presentTraits,
-        );
+        const environmentId = environmentOf(request);
+        const profiles = await services.queries.findProfiles(environmentId, ref);
+        const presented = await presentAll(services, environmentId, profiles, presentTraits);
+        return oneOrMany(profiles, (_, i) => presented[i]!);
       },
     );
 
@@ -97,10 +124,10 @@ export function profilesReadRoutes(services: ProfilesReadQueries): FastifyPlugin
         },
         async (request) => {
           const ref = parseProfileId(request.params.profileId);
-          return oneOrMany(
-            await services.queries.findProfiles(environmentOf(request), ref),
-            presentMeta,
-          );
+          const environmentId = environmentOf(request);
+          const profiles = await services.queries.findProfiles(environmentId, ref);
+          const presented = await presentAll(services, environmentId, profiles, presentMeta);
+          return oneOrMany(profiles, (_, i) => presented[i]!);
         },
       );
     }
