@@ -81,6 +81,19 @@ export function checkString(
 }
 
 /** A dot path (`address.city`): bounded, no empty segments, no prototype-reaching names. */
+/** A string from a fixed list, else an error naming the allowed values. */
+export function checkEnum<T extends string>(
+  c: RuleChecker,
+  value: unknown,
+  path: string,
+  allowed: readonly T[],
+): T | undefined {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
+    return value as T;
+  c.add(path, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value) ?? 'nothing'}`);
+  return undefined;
+}
+
 export function checkPath(c: RuleChecker, value: unknown, path: string): string | undefined {
   const text = checkString(c, value, path);
   if (text === undefined) return undefined;

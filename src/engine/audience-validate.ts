@@ -22,6 +22,7 @@ import {
 } from './audience-types.js';
 import {
   checkComparison,
+  checkEnum,
   checkInteger,
   checkKeys,
   checkObject,
@@ -130,18 +131,6 @@ function checkPageView(c: RuleChecker, value: unknown, path: string): PageViewFi
     }
   }
   return out;
-}
-
-function checkEnum<T extends string>(
-  c: RuleChecker,
-  value: unknown,
-  path: string,
-  allowed: readonly T[],
-): T | undefined {
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
-    return value as T;
-  c.add(path, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value) ?? 'nothing'}`);
-  return undefined;
 }
 
 /** Checks a leaf condition of `kind`; returns the clean copy or undefined. */

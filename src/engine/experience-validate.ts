@@ -4,6 +4,7 @@
  * variant index, bounded sizes) is checked here, so selection itself never has to guard.
  */
 import {
+  checkEnum,
   checkKeys,
   checkString,
   joinPath,
@@ -174,18 +175,6 @@ function checkVariables(
     }
   });
   return out;
-}
-
-function checkEnum<T extends string>(
-  c: RuleChecker,
-  value: unknown,
-  path: string,
-  allowed: readonly T[],
-): T | undefined {
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
-    return value as T;
-  c.add(path, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value) ?? 'nothing'}`);
-  return undefined;
 }
 
 /**
