@@ -1,9 +1,13 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
 import { Redis } from 'ioredis';
-import type { Config } from './config/config.js';
+import { type Config, trustProxyOption } from './config/config.js';
 import { AppError } from './errors/app-error.js';
 import { deriveKey } from './lib/secret-box.js';
 import { BulkService } from './modules/bulk/bulk-service.js';
@@ -142,6 +146,7 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, storage } = deps;
+  const trustProxy: FastifyServerOptions['trustProxy'] = trustProxyOption(config.trustProxy);
   const app = Fastify({
     logger: loggerOptions(config.logLevel),
     genReqId: genRequestId,
@@ -149,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { maxParamLength: 300 },
     forceCloseConnections: 'idle',
+    trustProxy,
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

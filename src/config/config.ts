@@ -36,6 +36,12 @@ export const ConfigSchema = Type.Object({
   /** Default per-credential token bucket: sustained requests/s and burst. */
   rateLimitPerSecond: Type.Number({ exclusiveMinimum: 0 }),
   rateLimitBurst: Type.Integer({ minimum: 1 }),
+  /**
+   * Behind a load balancer: trust `X-Forwarded-For` from these hops (`true`, a hop count, or a
+   * comma-separated list of addresses/CIDRs), so per-address limits and recorded addresses are
+   * the client's. Off by default: a direct client could otherwise claim any address.
+   */
+  trustProxy: Type.String(),
   /** Failed authentications allowed per client address per minute (then 429). */
   failedAuthPerMinute: Type.Integer({ minimum: 1 }),
   /** Default lifetime of OAuth access tokens (seconds); each client may override it. */
@@ -62,6 +68,7 @@ export const DEFAULT_CONFIG: Config = {
   rateLimitPerSecond: 100,
   rateLimitBurst: 500,
   failedAuthPerMinute: 20,
+  trustProxy: 'false',
   tokenTtlSeconds: 28_800,
   rotationGraceSeconds: 86_400,
 };
@@ -86,6 +93,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   TESSERA_RATE_LIMIT_PER_SECOND: 'rateLimitPerSecond',
   TESSERA_RATE_LIMIT_BURST: 'rateLimitBurst',
   TESSERA_FAILED_AUTH_PER_MINUTE: 'failedAuthPerMinute',
+  TESSERA_TRUST_PROXY: 'trustProxy',
   TESSERA_TOKEN_TTL_SECONDS: 'tokenTtlSeconds',
   TESSERA_ROTATION_GRACE_SECONDS: 'rotationGraceSeconds',
 };
@@ -94,6 +102,19 @@ const ENV_KEYS: Record<string, keyof Config> = {
 const SECRET_KEYS = new Set(['masterKey', 'redisUrl', 'databaseUrl']);
 
 export class ConfigError extends Error {}
+
+/** The `trustProxy` setting as Fastify takes it (a hop count becomes a per-hop test). */
+export function trustProxyOption(
+  value: string,
+): boolean | string | ((address: string, hop: number) => boolean) {
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  return value;
+}
 
 /**
  * Builds the config from defaults, then `env`, then `overrides` (CLI flags), and validates it.
