@@ -12,6 +12,7 @@ export const MAX_ID_LENGTH = 200;
 const MAX_AUDIT_TIME_LENGTH = 64;
 
 /** Ids are stored as column values: NUL and other control characters are refused (PostgreSQL cannot store NUL). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /** Reports a validation problem on a dotted field. */

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { CONTROL_CHARACTERS } from '../engine/event-fields.js';
 import { AppError } from '../errors/app-error.js';
-
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /**
  * Path parameters become identifiers and keys in queries: one holding a control character (a
