@@ -6,7 +6,13 @@ import { parseProfileRef } from '../../modules/profiles/profile-ref.js';
 import { environmentOf } from '../../platform/auth.js';
 import type { NativeServices } from './native-context.js';
 import { presentProfile } from './native-presenters.js';
-import { EventsBody, IngestResponse, ProfileIngestResponse, RefParams } from './native-schemas.js';
+import {
+  EventsBody,
+  IngestResponse,
+  ProfileIngestResponse,
+  plainJson,
+  RefParams,
+} from './native-schemas.js';
 
 const SOURCE = 'native';
 
@@ -80,6 +86,7 @@ export function eventRoutes(services: NativeServices): FastifyPluginAsyncTypebox
           body: EventsBody,
           response: { 200: ProfileIngestResponse },
         },
+        serializerCompiler: plainJson,
       },
       async (request) => {
         const environmentId = environmentOf(request);

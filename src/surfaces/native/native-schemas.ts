@@ -161,3 +161,11 @@ export const StoredEventSchema = Type.Object(
 export const Page = <T extends ReturnType<typeof Type.Object> | ReturnType<typeof Type.Ref>>(
   item: T,
 ) => Type.Object({ data: Type.Array(item), next: Type.Union([Type.String(), Type.Null()]) });
+
+/**
+ * For routes whose documented answer is a union (a profile or a list, a profile or null): the
+ * schema documents it, but serializing through it would make fast-json-stringify validate each
+ * answer against every branch (date-time formats included) to pick one. The presenter already
+ * controls the shape, so these answers are serialized as they are.
+ */
+export const plainJson = () => (data: unknown) => JSON.stringify(data);

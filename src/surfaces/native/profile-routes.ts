@@ -11,7 +11,14 @@ import {
   presentMerge,
   presentProfile,
 } from './native-presenters.js';
-import { EventListQuery, ListQuery, Page, RefParams, StoredEventSchema } from './native-schemas.js';
+import {
+  EventListQuery,
+  ListQuery,
+  Page,
+  plainJson,
+  RefParams,
+  StoredEventSchema,
+} from './native-schemas.js';
 
 const csv = (value: string | undefined) =>
   value
@@ -69,12 +76,17 @@ export function profileRoutes(services: NativeServices): FastifyPluginAsyncTypeb
         schema: {
           summary: 'Get a profile by id or identifier',
           description:
-            'Answers a `Profile`. An email or phone shared by several profiles answers `{ "data": [Profile, …] }`. ' +
-            '(No response schema here: choosing between the two shapes at serialization time would ' +
-            're-validate every answer.)',
+            'Answers a `Profile`. An email or phone shared by several profiles answers `{ "data": [Profile, …] }`.',
           tags: ['profiles'],
           params: RefParams,
+          response: {
+            200: Type.Union([
+              Type.Ref('Profile'),
+              Type.Object({ data: Type.Array(Type.Ref('Profile')) }),
+            ]),
+          },
         },
+        serializerCompiler: plainJson,
       },
       async (request) => {
         const environmentId = environmentOf(request);
