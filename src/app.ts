@@ -206,6 +206,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onError: (err) => app.log.warn({ err }, 'rate limiter unavailable; allowing requests'),
     now: deps.now,
   });
+  if (limiter.ready && !(await limiter.ready())) {
+    app.log.warn('Redis did not answer within 2 s: rate limits are not enforced until it does');
+  }
   const limits = new RequestLimits(
     limiter,
     { ratePerSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
@@ -259,6 +262,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     limits,
     rateLimit: { ratePerSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
     maxJsonDepth: config.maxJsonDepth,
+    keys: services.credentials.verifier,
   });
 
   const maintenance = startMaintenance(services.repo, config, app.log);

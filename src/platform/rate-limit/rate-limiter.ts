@@ -39,6 +39,8 @@ export interface RateLimiter {
   peek(key: string, policy: RateLimitPolicy, cost?: number): Promise<RateLimitDecision>;
   /** Releases timers and connections. */
   close(): Promise<void>;
+  /** Resolves once the store can answer (true), or false after the timeout (shared stores only). */
+  ready?(timeoutMs?: number): Promise<boolean>;
 }
 
 /** Per credential: 100 requests/s sustained, bursts of up to 500. */

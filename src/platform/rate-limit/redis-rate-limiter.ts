@@ -74,6 +74,26 @@ export class RedisRateLimiter implements RateLimiter {
     return this.run(key, policy, cost, false);
   }
 
+  /**
+   * Waits until the connection is ready, at most `timeoutMs`: a server calls it at start so that
+   * its first requests are limited rather than let through while Redis is still connecting.
+   * Resolves false when Redis did not answer in time (the limiter then fails open, as ever).
+   */
+  async ready(timeoutMs = 2000): Promise<boolean> {
+    if (this.redis.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const done = (value: boolean) => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        resolve(value);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      timer.unref();
+      this.redis.on('ready', onReady);
+    });
+  }
+
   async close(): Promise<void> {
     this.redis.off('error', this.reportConnectionError);
     if (!this.ownsConnection) return;
