@@ -191,6 +191,11 @@ export interface ProfileState {
   signals?: Record<string, Record<string, number>>;
   /** Audiences the profile was in at its last write (entries and exits are logged from this). */
   audiences?: string[];
+  /**
+   * The publishable key that created the profile (locked public access): only that key reaches it
+   * from a browser. Absent for profiles created by server credentials or in open mode.
+   */
+  publicKeyId?: string;
 }
 
 /** What an identity decision needs to know about a profile that owns an identifier. */

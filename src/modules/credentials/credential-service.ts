@@ -26,8 +26,14 @@ export interface CreateCredentialInput {
   privateKey?: string;
 }
 
-/** Write keys only ever write: whatever scopes are asked for, they get `write`. */
-const WRITE_KEY_SCOPES: Scope[] = ['write'];
+/**
+ * Kinds whose scopes are fixed whatever is asked: write keys only write; publishable keys (public,
+ * embedded in web pages) read and write the profiles they created, through the Experience API only.
+ */
+const FIXED_SCOPES: Partial<Record<CredentialKind, Scope[]>> = {
+  write_key: ['write'],
+  publishable_key: ['read', 'write'],
+};
 
 function randomSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -72,7 +78,7 @@ export class CredentialService {
       kind: input.kind,
       name: input.name,
       public_id: publicId,
-      scopes: JSON.stringify(input.kind === 'write_key' ? WRITE_KEY_SCOPES : input.scopes),
+      scopes: JSON.stringify(FIXED_SCOPES[input.kind] ?? input.scopes),
       settings: JSON.stringify(input.settings ?? {}),
       created_at: now,
       revoked_at: null,
@@ -80,7 +86,9 @@ export class CredentialService {
     // API and write keys reuse the credential id for their first secret: the key names it.
     const { secretRow, secret } = this.newSecret(
       row,
-      input.kind === 'api_key' || input.kind === 'write_key' ? id : newId(),
+      input.kind === 'api_key' || input.kind === 'write_key' || input.kind === 'publishable_key'
+        ? id
+        : newId(),
       now,
       input.privateKey,
     );
@@ -151,7 +159,10 @@ export class CredentialService {
       created_at: now,
       expires_at: null,
     };
-    const prefix = kind === 'api_key' || kind === 'write_key' ? KEY_PREFIX[kind] : null;
+    const prefix =
+      kind === 'api_key' || kind === 'write_key' || kind === 'publishable_key'
+        ? KEY_PREFIX[kind]
+        : null;
     return { secretRow, secret: prefix ? `${prefix}_${secretId.replaceAll('-', '')}_${raw}` : raw };
   }
 

@@ -1,6 +1,12 @@
 import type { Scope } from './scopes.js';
 
-export const CREDENTIAL_KINDS = ['api_key', 'write_key', 'oauth_client', 'hmac_user'] as const;
+export const CREDENTIAL_KINDS = [
+  'api_key',
+  'write_key',
+  'publishable_key',
+  'oauth_client',
+  'hmac_user',
+] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 /** Per-credential settings; anything unset falls back to the server's configuration. */
@@ -17,7 +23,7 @@ export interface CredentialSettings {
 export interface Principal {
   credentialId: string;
   /** How the caller authenticated. */
-  kind: 'api_key' | 'write_key' | 'oauth_token' | 'hmac';
+  kind: 'api_key' | 'write_key' | 'publishable_key' | 'oauth_token' | 'hmac';
   environmentId: string;
   scopes: Scope[];
   settings: CredentialSettings;

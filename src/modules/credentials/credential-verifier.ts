@@ -6,7 +6,7 @@ import { type CredentialRow, CredentialStore, type SecretRow } from './credentia
 import type { CredentialSettings, Principal } from './credential-types.js';
 import { RevocationCache } from './revocation-cache.js';
 import type { Scope } from './scopes.js';
-import { hashSecret, parseKey, secretMatches } from './secret-format.js';
+import { hashSecret, type KeyKind, parseKey, secretMatches } from './secret-format.js';
 
 /** How long a verified key is trusted without a database read (revocations still apply at once). */
 const KEY_CACHE_MS = 10_000;
@@ -49,7 +49,7 @@ export class CredentialVerifier {
   }
 
   /** An API key (`tsk_…`) or write key (`twk_…`) of the expected kind; null when not valid. */
-  async verifyKey(presented: string, kind: 'api_key' | 'write_key'): Promise<Principal | null> {
+  async verifyKey(presented: string, kind: KeyKind): Promise<Principal | null> {
     const parsed = parseKey(presented);
     if (!parsed || parsed.kind !== kind) return null;
     const now = Date.now();

@@ -1,12 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** Prefixes of keys that carry their secret's id: `tsk_<id>_<secret>`, `twk_<id>_<secret>`. */
-export const KEY_PREFIX = { api_key: 'tsk', write_key: 'twk' } as const;
+export const KEY_PREFIX = { api_key: 'tsk', write_key: 'twk', publishable_key: 'tpk' } as const;
+export type KeyKind = keyof typeof KEY_PREFIX;
 
-const KEY_PATTERN = /^(tsk|twk)_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
+const KEY_PATTERN = /^(tsk|twk|tpk)_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
 export interface ParsedKey {
-  kind: 'api_key' | 'write_key';
+  kind: KeyKind;
   secretId: string;
   secret: string;
 }
@@ -17,7 +18,9 @@ export function parseKey(presented: string): ParsedKey | null {
   if (!match) return null;
   const hex = match[2]!;
   return {
-    kind: match[1] === 'tsk' ? 'api_key' : 'write_key',
+    kind: ({ tsk: 'api_key', twk: 'write_key', tpk: 'publishable_key' } as const)[
+      match[1] as 'tsk' | 'twk' | 'tpk'
+    ],
     secretId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
     secret: match[3]!,
   };

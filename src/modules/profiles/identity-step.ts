@@ -64,9 +64,28 @@ export class IdentityStep {
         for (const identifier of decision.identifiers) attach(work, identifier);
         return;
       case 'merge':
+        if (ctx.publicKeyId && (await this.mergeRefusedForPublicCaller(ctx, work, decision)))
+          return;
         await this.merge(ctx, work, event, decision.survivorId, decision.mergedId);
         for (const identifier of decision.identifiers) attach(work, identifier);
     }
+  }
+
+  /**
+   * Locked public access: a browser caller never merges into an already-identified profile, nor
+   * into one its key did not create; only a server credential can. The event still applies to
+   * the caller's own profile, without the other profile's identifiers.
+   */
+  private async mergeRefusedForPublicCaller(
+    ctx: IngestContext,
+    work: Work,
+    decision: { survivorId: string; mergedId: string },
+  ): Promise<boolean> {
+    const otherId = decision.survivorId === work.state.id ? decision.mergedId : decision.survivorId;
+    const other = await loadProfile(this.repo, work, ctx.environmentId, otherId);
+    if (!other) return true;
+    const identified = other.state.identifiers.some((i) => i.type === 'userId');
+    return identified || other.state.publicKeyId !== ctx.publicKeyId;
   }
 
   /** Merges two profiles inside the current attempt; `work.state` becomes the survivor. */

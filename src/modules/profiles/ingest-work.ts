@@ -16,6 +16,11 @@ export interface IngestContext {
   source: string;
   /** Compute everything, persist nothing. */
   preflight?: boolean;
+  /**
+   * A public (browser) caller with a publishable key, in locked mode: it reaches only profiles
+   * that key created, and never merges into an already-identified profile.
+   */
+  publicKeyId?: string;
 }
 
 /** Mutable state of one attempt at applying a group of events to one profile. */
@@ -30,6 +35,11 @@ export interface Work {
   loaded: Map<string, { state: ProfileState; version: number }>;
   /** Extra writes of fold extensions (audience entries and exits), in the same transaction. */
   extraWrites: Array<(trx: Transaction<Database>) => Promise<void>>;
+}
+
+/** A public caller (publishable key) reaches only the profiles its key created. */
+export function reachableBy(ctx: { publicKeyId?: string }, state: ProfileState): boolean {
+  return ctx.publicKeyId === undefined || state.publicKeyId === ctx.publicKeyId;
 }
 
 export function startWork(state: ProfileState, version: number | null): Work {

@@ -4,7 +4,14 @@ import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { isTransientConflict } from '../../storage/errors.js';
 import { IdentityStep } from './identity-step.js';
-import { attach, type IngestContext, loadProfile, startWork, type Work } from './ingest-work.js';
+import {
+  attach,
+  type IngestContext,
+  loadProfile,
+  reachableBy,
+  startWork,
+  type Work,
+} from './ingest-work.js';
 import type { ProfileRef } from './profile-ref.js';
 import { refKey } from './profile-ref.js';
 import type { ProfileRepository } from './profile-repository.js';
@@ -26,6 +33,18 @@ export interface IngestResult {
 
 /** Where a group of events goes: an explicit reference, or the identifiers the events carry. */
 type Anchor = { ref: ProfileRef } | { event: CanonicalEvent };
+
+/**
+ * An identifier held by a profile the public caller cannot reach: it may not be used, and a new
+ * profile cannot take it (it is unique), so the events are refused.
+ */
+function unreachableIsConflict(ctx: IngestContext, state: ProfileState): ProfileState {
+  if (reachableBy(ctx, state)) return state;
+  throw new AppError(
+    'identity_conflict',
+    'That identifier belongs to a profile this key cannot reach.',
+  );
+}
 
 /**
  * The hot path: applies validated events to profiles. Per group of events for one profile it
@@ -191,7 +210,8 @@ export class ProfileIngestService {
   }
 
   private newProfile(ctx: IngestContext, claims: Identifier[]): Work {
-    const state = newProfileState(newId(), ctx.environmentId, Date.now(), ctx.source);
+    const created = newProfileState(newId(), ctx.environmentId, Date.now(), ctx.source);
+    const state = ctx.publicKeyId ? { ...created, publicKeyId: ctx.publicKeyId } : created;
     const work = startWork(state, null);
     for (const identifier of claims) attach(work, identifier);
     return work;
@@ -240,7 +260,7 @@ export class ProfileIngestService {
       if (ref.kind === 'id') {
         const liveId = await this.repo.profiles.findLiveId(env, ref.id);
         const found = liveId && (await loadProfile(this.repo, null, env, liveId));
-        if (!found) throw new AppError('profile_not_found');
+        if (!found || !reachableBy(ctx, found.state)) throw new AppError('profile_not_found');
         return startWork(found.state, found.version);
       }
       const ids = await this.repo.identities.findProfileIds(env, ref.type, ref.value);
@@ -251,7 +271,7 @@ export class ProfileIngestService {
         );
       }
       const found = ids[0] && (await loadProfile(this.repo, null, env, ids[0]));
-      if (found) return startWork(found.state, found.version);
+      if (found) return startWork(unreachableIsConflict(ctx, found.state), found.version);
       return this.newProfile(ctx, [{ type: ref.type, value: ref.value }]);
     }
     // Known before anonymous: an event with a userId belongs to that user's profile.
@@ -267,7 +287,7 @@ export class ProfileIngestService {
         identifier.value,
       );
       const found = id && (await loadProfile(this.repo, null, env, id));
-      if (found) return startWork(found.state, found.version);
+      if (found) return startWork(unreachableIsConflict(ctx, found.state), found.version);
     }
     // The identity step of the first event claims its identifiers for the new profile.
     return this.newProfile(ctx, []);

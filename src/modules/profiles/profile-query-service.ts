@@ -1,6 +1,7 @@
 import type { ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import type { EventQuery, StoredEvent } from '../events/event-store.js';
+import { reachableBy } from './ingest-work.js';
 import type { ProfileRef } from './profile-ref.js';
 import type { ProfileRepository } from './profile-repository.js';
 
@@ -14,7 +15,11 @@ export class ProfileQueryService {
    * The live profiles a reference names: one for an id or a unique identifier, possibly several
    * for a shared email or phone. An id merged away resolves to its survivor.
    */
-  async findProfiles(environmentId: string, ref: ProfileRef): Promise<ProfileState[]> {
+  async findProfiles(
+    environmentId: string,
+    ref: ProfileRef,
+    visibleTo?: string,
+  ): Promise<ProfileState[]> {
     const ids =
       ref.kind === 'id'
         ? [await this.repo.profiles.findLiveId(environmentId, ref.id)]
@@ -23,14 +28,24 @@ export class ProfileQueryService {
     for (const id of ids) {
       if (!id) continue;
       const stored = await this.repo.profiles.findById(environmentId, id);
-      if (stored && stored.mergedInto === null) profiles.push(stored.state);
+      if (
+        stored &&
+        stored.mergedInto === null &&
+        reachableBy({ publicKeyId: visibleTo }, stored.state)
+      ) {
+        profiles.push(stored.state);
+      }
     }
     return profiles;
   }
 
   /** Exactly one profile, or `profile_not_found` / `identity_conflict` when shared. */
-  async getProfile(environmentId: string, ref: ProfileRef): Promise<ProfileState> {
-    const profiles = await this.findProfiles(environmentId, ref);
+  async getProfile(
+    environmentId: string,
+    ref: ProfileRef,
+    visibleTo?: string,
+  ): Promise<ProfileState> {
+    const profiles = await this.findProfiles(environmentId, ref, visibleTo);
     if (profiles.length === 0) throw new AppError('profile_not_found');
     if (profiles.length > 1) {
       throw new AppError(
@@ -69,8 +84,8 @@ export class ProfileQueryService {
    * answer 404 from now on), events and merge log. Remembered messageIds stay, so replays of
    * its old events are not applied again.
    */
-  async deleteProfile(environmentId: string, ref: ProfileRef): Promise<void> {
-    const profile = await this.getProfile(environmentId, ref);
+  async deleteProfile(environmentId: string, ref: ProfileRef, visibleTo?: string): Promise<void> {
+    const profile = await this.getProfile(environmentId, ref, visibleTo);
     const ids = [profile.id, ...profile.mergedIds];
     await this.repo.slots.run(`${environmentId}/id:${profile.id}`, () =>
       this.repo.storage.write((trx) => this.repo.erase(trx, ids)),

@@ -9,6 +9,26 @@ import { type EnvironmentRow, type OrganizationRow, TenantStore } from './tenant
 export const SURFACE_NAMES = ['mypreferences', 'profiles-read', 'profile-command'] as const;
 export type SurfaceName = (typeof SURFACE_NAMES)[number];
 
+/**
+ * Per-environment settings. `publicAccess` governs the Experience API's browser callers, which
+ * send no credential: `open` (the default, as the vendor's service) lets whoever holds a profile
+ * id read and update it; `locked` requires a publishable key in place of the organization id,
+ * lets a key reach only the profiles it created, and never lets a public caller merge into an
+ * already-identified profile.
+ */
+export interface EnvironmentSettings {
+  publicAccess: 'open' | 'locked';
+}
+
+export const DEFAULT_ENVIRONMENT_SETTINGS: EnvironmentSettings = { publicAccess: 'open' };
+
+export function settingsOf(row: EnvironmentRow): EnvironmentSettings {
+  return {
+    ...DEFAULT_ENVIRONMENT_SETTINGS,
+    ...(JSON.parse(row.settings) as Partial<EnvironmentSettings>),
+  };
+}
+
 export const DEFAULT_ORGANIZATION_SLUG = 'default';
 export const DEFAULT_ENVIRONMENT_SLUG = 'main';
 
@@ -105,5 +125,23 @@ export class TenantService {
       key: k.key,
       createdAt: Number(k.created_at),
     }));
+  }
+
+  /** The environment with its organization and settings. */
+  async describeEnvironment(environmentId: string) {
+    const environment = await this.store.findEnvironmentById(environmentId);
+    if (!environment) throw new AppError('not_found');
+    return { id: environment.id, slug: environment.slug, settings: settingsOf(environment) };
+  }
+
+  async updateSettings(
+    environmentId: string,
+    patch: Partial<EnvironmentSettings>,
+  ): Promise<EnvironmentSettings> {
+    const environment = await this.store.findEnvironmentById(environmentId);
+    if (!environment) throw new AppError('not_found');
+    const settings = { ...settingsOf(environment), ...patch };
+    await this.store.updateEnvironmentSettings(environmentId, JSON.stringify(settings));
+    return settings;
   }
 }

@@ -82,4 +82,8 @@ export class TenantStore {
       .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
+
+  async updateEnvironmentSettings(id: string, settings: string): Promise<void> {
+    await this.db.updateTable('environments').set({ settings }).where('id', '=', id).execute();
+  }
 }

@@ -5,6 +5,7 @@ import { registerJsonParser } from '../../platform/json-body.js';
 import { bulkRoutes } from './bulk-routes.js';
 import { consentRoutes } from './consent-routes.js';
 import { credentialRoutes } from './credential-routes.js';
+import { environmentRoutes } from './environment-routes.js';
 import { eventRoutes } from './event-routes.js';
 import type { NativeServices } from './native-context.js';
 import { registerNativeErrors } from './native-errors.js';
@@ -34,6 +35,7 @@ export const nativeSurface: FastifyPluginAsyncTypebox<NativeSurfaceOptions> = as
   await app.register(profileRoutes(opts.services));
   await app.register(credentialRoutes(opts.services));
   await app.register(surfaceKeyRoutes(opts.services));
+  await app.register(environmentRoutes(opts.services));
   await app.register(personalizationRoutes(opts.services));
   await app.register(consentRoutes(opts.services));
   await app.register(bulkRoutes(opts.services));

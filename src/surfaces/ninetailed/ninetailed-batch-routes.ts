@@ -15,7 +15,7 @@ import {
   ReadQuery,
   TenantParams,
 } from './ninetailed-schemas.js';
-import { tenantOf } from './ninetailed-tenancy.js';
+import { publicKeyOf, tenantOf } from './ninetailed-tenancy.js';
 
 const tags = ['experience-api'];
 
@@ -48,7 +48,14 @@ export function batchRoutes(services: NinetailedServices): FastifyPluginAsyncTyp
         const groups = batchGroups(request.body.events, Date.now());
         const preflight = request.query.type === 'preflight';
         return ok({
-          profiles: await upsertBatch(services, environmentId, groups, request.log, preflight),
+          profiles: await upsertBatch(
+            services,
+            environmentId,
+            groups,
+            request.log,
+            preflight,
+            publicKeyOf(request),
+          ),
         });
       },
     );
@@ -74,7 +81,8 @@ export function batchRoutes(services: NinetailedServices): FastifyPluginAsyncTyp
         const groups = batchGroups(request.body.events, Date.now());
         const environmentId = request.ninetailedEnvironmentId;
         if (environmentId) {
-          const payload: ImportPayload = { groups };
+          const publicKeyId = publicKeyOf(request);
+          const payload: ImportPayload = publicKeyId ? { groups, publicKeyId } : { groups };
           await services.jobs.enqueue(environmentId, IMPORT_JOB, payload);
         } else {
           request.log.info('import for an unknown organization or environment dropped');

@@ -16,7 +16,7 @@ import {
   ReadQuery,
   TenantParams,
 } from './ninetailed-schemas.js';
-import { tenantOf } from './ninetailed-tenancy.js';
+import { publicKeyOf, tenantOf } from './ninetailed-tenancy.js';
 
 const tags = ['experience-api'];
 
@@ -37,7 +37,12 @@ async function applyEvents(
   const raws = withLocation(body.events, requestLocation(body.options, request.headers));
   const events = profileEvents(raws, Date.now());
   const result = await services.ingest.ingestForProfile(
-    { environmentId, source: SOURCE, preflight: query.type === 'preflight' },
+    {
+      environmentId,
+      source: SOURCE,
+      preflight: query.type === 'preflight',
+      publicKeyId: publicKeyOf(request),
+    },
     ref,
     events,
   );
@@ -136,10 +141,11 @@ export function profileRoutes(services: NinetailedServices): FastifyPluginAsyncT
       async (request) => {
         const environmentId = tenantOf(request);
         return forProfileId(services, environmentId, request.params.profileId, async () => {
-          const [state] = await services.queries.findProfiles(environmentId, {
-            kind: 'id',
-            id: request.params.profileId,
-          });
+          const [state] = await services.queries.findProfiles(
+            environmentId,
+            { kind: 'id', id: request.params.profileId },
+            publicKeyOf(request),
+          );
           if (!state) throw profileNotFound();
           return ok(await withSelections(services, environmentId, state));
         });
@@ -160,10 +166,11 @@ export function profileRoutes(services: NinetailedServices): FastifyPluginAsyncT
       async (request) => {
         const environmentId = tenantOf(request);
         await forProfileId(services, environmentId, request.params.profileId, () =>
-          services.queries.deleteProfile(environmentId, {
-            kind: 'id',
-            id: request.params.profileId,
-          }),
+          services.queries.deleteProfile(
+            environmentId,
+            { kind: 'id', id: request.params.profileId },
+            publicKeyOf(request),
+          ),
         );
         return ok({});
       },

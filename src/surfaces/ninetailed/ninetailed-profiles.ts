@@ -54,12 +54,13 @@ async function refOf(
   services: NinetailedServices,
   environmentId: string,
   anonymousId: string,
+  publicKeyId: string | undefined,
 ): Promise<ProfileRef> {
   for (const ref of [
     { kind: 'id', id: anonymousId },
     { kind: 'identifier', type: 'userId', value: anonymousId },
   ] as const) {
-    const [live] = await services.queries.findProfiles(environmentId, ref);
+    const [live] = await services.queries.findProfiles(environmentId, ref, publicKeyId);
     if (live) return { kind: 'id', id: live.id };
   }
   return { kind: 'identifier', type: 'anonymousId', value: anonymousId };
@@ -77,13 +78,14 @@ export async function upsertBatch(
   groups: BatchGroup[],
   log: FastifyBaseLogger,
   preflight = false,
+  publicKeyId?: string,
 ): Promise<NinetailedProfile[]> {
   const profiles: NinetailedProfile[] = [];
   for (const group of groups) {
     try {
-      const ref = await refOf(services, environmentId, group.anonymousId);
+      const ref = await refOf(services, environmentId, group.anonymousId, publicKeyId);
       const result = await services.ingest.ingestForProfile(
-        { environmentId, source: SOURCE, preflight },
+        { environmentId, source: SOURCE, preflight, publicKeyId },
         ref,
         group.events,
       );
@@ -107,6 +109,8 @@ export const IMPORT_JOB = 'ninetailed-import';
 /** What an import job stores: the batch, already validated and grouped when it was accepted. */
 export interface ImportPayload {
   groups: BatchGroup[];
+  /** The publishable key of a locked-mode import: its reach applies when the job runs. */
+  publicKeyId?: string;
 }
 
 function isImportPayload(payload: unknown): payload is ImportPayload {
@@ -136,6 +140,6 @@ export function importRunner(services: NinetailedServices, log: FastifyBaseLogge
       anonymousId: g.anonymousId,
       events: g.events as CanonicalEvent[],
     }));
-    await upsertBatch(services, job.environmentId, groups, log);
+    await upsertBatch(services, job.environmentId, groups, log, false, job.payload.publicKeyId);
   };
 }

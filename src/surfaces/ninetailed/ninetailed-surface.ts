@@ -7,7 +7,7 @@ import { batchRoutes } from './ninetailed-batch-routes.js';
 import { registerNinetailedErrors } from './ninetailed-errors.js';
 import { profileRoutes } from './ninetailed-profile-routes.js';
 import type { NinetailedServices } from './ninetailed-profiles.js';
-import { registerTenancy } from './ninetailed-tenancy.js';
+import { type PublishableKeys, registerTenancy } from './ninetailed-tenancy.js';
 
 export interface NinetailedSurfaceOptions {
   services: NinetailedServices;
@@ -18,6 +18,8 @@ export interface NinetailedSurfaceOptions {
   /** The bucket each client address gets on this surface. */
   rateLimit: RateLimitPolicy;
   maxJsonDepth: number;
+  /** Checks publishable keys (locked public access). */
+  keys: PublishableKeys;
 }
 
 const CORS_HEADERS = {
@@ -72,7 +74,7 @@ export const ninetailedSurface: FastifyPluginAsyncTypebox<NinetailedSurfaceOptio
   app.removeAllContentTypeParsers();
   registerJsonParser(app, ['application/json', 'text/plain'], opts.maxJsonDepth);
   registerNinetailedErrors(app);
-  registerTenancy(app, opts.services.tenants);
+  registerTenancy(app, opts.services.tenants, opts.keys);
   await app.register(profileRoutes(opts.services));
   await app.register(batchRoutes(opts.services));
 };
