@@ -36,13 +36,31 @@ function waitFor(
 }
 
 // The CLI runs on a SQLite file of its own, whatever the test engine: once is enough.
-describe.skipIf(testEngine !== 'sqlite')('tessera CLI', () => {
+describe.skipIf(testEngine !== 'sqlite')('tessera CLI', { timeout: 60_000 }, () => {
   it('prints help for every command', async () => {
     const { stdout } = await run('node', [...CLI, '--help']);
     expect(stdout).toMatch(/serve/);
     expect(stdout).toMatch(/migrate/);
     expect(stdout).toMatch(/keys/);
     expect((await run('node', [...CLI, 'keys', 'create', '--help'])).stdout).toMatch(/--scopes/);
+  });
+
+  it('refuses to start in production without a real master key', async () => {
+    const env = {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: `sqlite://${path.join(dir, 'prod.db')}`,
+    };
+    delete (env as Record<string, string | undefined>).TESSERA_MASTER_KEY;
+    const failed = await run('node', [...CLI, 'serve', '--port', '0'], { env }).catch((e) => e);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('TESSERA_MASTER_KEY is required in production');
+    const short = await run('node', [...CLI, 'serve', '--port', '0'], {
+      env: { ...env, TESSERA_MASTER_KEY: 'too-short' },
+    }).catch((e) => e);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('TESSERA_MASTER_KEY');
+    expect(short.stderr).not.toContain('too-short');
   });
 
   it('refuses an invalid configuration with a clear message', async () => {
