@@ -7,6 +7,7 @@ import type { BulkService, BulkStatus } from '../../modules/bulk/bulk-service.js
 import type { ExportProgress } from '../../modules/bulk/export-runner.js';
 import type { ImportProgress } from '../../modules/bulk/import-runner.js';
 import { environmentOf } from '../../platform/auth.js';
+import { iso } from './native-presenters.js';
 
 export interface BulkRouteServices {
   bulk: BulkService;
@@ -16,7 +17,6 @@ const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application
 const CSV_TYPES = ['text/csv'];
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const tags = ['bulk'];
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const Accepted = Type.Object({
   id: Type.String(),

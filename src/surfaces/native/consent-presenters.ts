@@ -8,9 +8,9 @@ import {
 import { AppError } from '../../errors/app-error.js';
 import type { PolicyVersion } from '../../modules/consents/consent-policies.js';
 import type { HistoryRow } from '../../modules/consents/consent-store.js';
+import { iso } from './native-presenters.js';
 
 /** Consent state → the native API's JSON (times as ISO 8601), and request checks. */
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const CURSOR = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface ConsentFilterQuery {

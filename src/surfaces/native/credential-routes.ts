@@ -7,8 +7,7 @@ import {
 import { SCOPES, type Scope } from '../../modules/credentials/scopes.js';
 import { environmentOf } from '../../platform/auth.js';
 import type { NativeServices } from './native-context.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+import { iso } from './native-presenters.js';
 
 function presentCredential(c: CredentialSummary) {
   return {

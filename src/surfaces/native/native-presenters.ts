@@ -2,7 +2,12 @@ import type { CanonicalEvent, ProfileState, SessionState } from '../../engine/ty
 import type { StoredEvent } from '../../modules/events/event-store.js';
 import type { MergeRecord } from '../../modules/profiles/merge-store.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** Epoch ms → ISO-8601, as every native answer shows times (null stays null). */
+export function iso(ms: number): string;
+export function iso(ms: number | null): string | null;
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
 const isoMap = (times: Record<string, number>) =>
   Object.fromEntries(Object.entries(times).map(([key, ms]) => [key, iso(ms)]));
 

@@ -12,6 +12,7 @@ import type { PersonalizationService } from '../../modules/personalization/perso
 import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
 import { parseProfileRef } from '../../modules/profiles/profile-ref.js';
 import { environmentOf } from '../../platform/auth.js';
+import { iso } from './native-presenters.js';
 import { RefParams } from './native-schemas.js';
 
 export interface PersonalizationRouteServices {
@@ -20,7 +21,6 @@ export interface PersonalizationRouteServices {
   queries: ProfileQueryService;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 const AudienceBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),

@@ -4,10 +4,8 @@ import { AppError } from '../../errors/app-error.js';
 import type { ErasureService, ErasureStatus } from '../../modules/privacy/erasure-service.js';
 import { parseProfileRef } from '../../modules/profiles/profile-ref.js';
 import { environmentOf } from '../../platform/auth.js';
-import { presentEvent, presentMerge, presentProfile } from './native-presenters.js';
+import { iso, presentEvent, presentMerge, presentProfile } from './native-presenters.js';
 import { RefParams } from './native-schemas.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function presentErasure(status: ErasureStatus) {
   return { ...status, createdAt: iso(status.createdAt), finishedAt: iso(status.finishedAt) };
