@@ -1,15 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import type { ConsentService } from '../../modules/consents/consent-service.js';
 import type { HmacAuthenticator } from '../../modules/credentials/hmac-authenticator.js';
 import type { TenantService } from '../../modules/tenants/tenant-service.js';
 import type { Authenticators } from '../../platform/auth.js';
 import { toAppError } from '../../platform/error-mapping.js';
 import { registerJsonParser } from '../../platform/json-body.js';
 import { registerMyPreferencesAuth, UnknownClientError } from './mypreferences-auth.js';
+import { consentRoutes } from './mypreferences-consent-routes.js';
+import { historyRoutes } from './mypreferences-history-routes.js';
+import { preferenceRoutes } from './mypreferences-preference-routes.js';
 import { type MyPreferencesServices, profileRoutes } from './mypreferences-profile-routes.js';
 
 export interface MyPreferencesSurfaceOptions {
-  services: MyPreferencesServices & { tenants: TenantService };
+  services: MyPreferencesServices & { tenants: TenantService; consents: ConsentService };
   auth: Authenticators;
   hmac: HmacAuthenticator;
   maxJsonDepth: number;
@@ -32,8 +36,8 @@ function registerMyPreferencesErrors(app: FastifyInstance): void {
 }
 
 /**
- * The PossibleNOW MyPreferences v4 dialect, mounted at `/Profiles/v4/{ClientId}`. Profiles only
- * so far: preferences, consents and their history arrive with the privacy work.
+ * The PossibleNOW MyPreferences v4 dialect, mounted at `/Profiles/v4/{ClientId}`: profiles, and
+ * their consents, preferences and history (through ConsentService).
  */
 export const myPreferencesSurface: FastifyPluginAsyncTypebox<MyPreferencesSurfaceOptions> = async (
   app,
@@ -48,4 +52,7 @@ export const myPreferencesSurface: FastifyPluginAsyncTypebox<MyPreferencesSurfac
     tenants: opts.services.tenants,
   });
   await app.register(profileRoutes(opts.services));
+  await app.register(consentRoutes(opts.services));
+  await app.register(preferenceRoutes(opts.services));
+  await app.register(historyRoutes(opts.services));
 };

@@ -1,0 +1,180 @@
+import type {
+  ConsentAttachment,
+  ConsentRecord,
+  ConsentView,
+  PreferenceRecord,
+  PreferenceView,
+} from '../../engine/consent-types.js';
+import { checkName, normalizeAttachmentKey } from '../../engine/consent-validate.js';
+import { AppError, type ErrorIssue } from '../../errors/app-error.js';
+import type { HistoryRow } from '../../modules/consents/consent-store.js';
+
+/** Consent state → the 004 dialect's PascalCase JSON (times ISO 8601), and query checks. */
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+export function presentAttachment(a: ConsentAttachment): { Type: string; Value: string | null } {
+  switch (a.kind) {
+    case 'person':
+      return { Type: 'Profile', Value: null };
+    case 'contact':
+      return { Type: 'ContactElement', Value: a.value };
+    case 'device':
+      return { Type: 'Device', Value: a.id };
+    case 'application':
+      return { Type: 'Application', Value: a.id };
+    case 'preference':
+      return { Type: 'Preference', Value: `${a.topic}:${a.channel}` };
+  }
+}
+
+const common = (r: {
+  source: string;
+  actor: string | null;
+  ip: string | null;
+  at: number;
+  expiresAt: number | null;
+  lapsedAt: number | null;
+}) => ({
+  Source: r.source,
+  CollectedAt: iso(r.at),
+  CollectedBy: r.actor,
+  IpAddress: r.ip,
+  ExpiresAt: iso(r.expiresAt),
+  LapsedAt: iso(r.lapsedAt),
+});
+
+export function presentConsentView(v: ConsentView) {
+  return {
+    Purpose: v.purpose,
+    Status: capital(v.state),
+    RecordedStatus: capital(v.recordedState),
+    PolicyVersion: v.policyVersion,
+    CurrentPolicyVersion: v.currentPolicyVersion,
+    NeedsRenewal: v.needsRenewal,
+    AttachedTo: presentAttachment(v.attachedTo),
+    DataPoint: v.dataPoint,
+    ...common(v),
+  };
+}
+
+export function presentPreferenceView(v: PreferenceView) {
+  return {
+    Topic: v.topic,
+    Channel: v.channel,
+    Subscribed: v.subscribed,
+    RecordedSubscribed: v.recordedSubscribed,
+    Frequency: v.frequency,
+    Expired: v.expired,
+    ...common(v),
+  };
+}
+
+function presentConsentRecord(r: ConsentRecord, lapsed: boolean) {
+  return {
+    Type: 'Consent',
+    Purpose: r.purpose,
+    Status: lapsed ? 'Expired' : capital(r.state),
+    RecordedStatus: capital(r.state),
+    PolicyVersion: r.policyVersion,
+    AttachedTo: presentAttachment(r.attachedTo),
+  };
+}
+
+function presentPreferenceRecord(r: PreferenceRecord, lapsed: boolean) {
+  return {
+    Type: 'Preference',
+    Topic: r.topic,
+    Channel: r.channel,
+    Subscribed: lapsed ? false : r.subscribed,
+    RecordedSubscribed: r.subscribed,
+    Frequency: r.frequency,
+  };
+}
+
+/** One history entry: the record after the change; a lapse reads as expired / unsubscribed. */
+export function presentHistoryEntry(e: HistoryRow) {
+  const lapsed = e.change === 'lapsed';
+  return {
+    HistoryId: e.id,
+    Change: lapsed ? 'Lapsed' : 'Set',
+    ChangedAt: new Date(e.at).toISOString(),
+    RecordedAt: new Date(e.recordedAt).toISOString(),
+    ProfileId: e.profileId,
+    ...(e.record.kind === 'consent'
+      ? presentConsentRecord(e.record, lapsed)
+      : presentPreferenceRecord(e.record, lapsed)),
+    ...common(e.record),
+  };
+}
+
+const CURSOR = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function invalid(issues: ErrorIssue[]): AppError {
+  return new AppError('validation_failed', `${issues[0]!.field} ${issues[0]!.message}`, issues);
+}
+
+/** Query filters, checked with the engine's rules (a bad name or cursor is a 400). */
+export interface HistoryQueryInput {
+  purpose?: string;
+  topic?: string;
+  channel?: string;
+  dataPoint?: string;
+  cursor?: string;
+}
+
+export function checkFilters(query: HistoryQueryInput): HistoryQueryInput {
+  const issues: ErrorIssue[] = [];
+  const out: HistoryQueryInput = {};
+  for (const field of ['purpose', 'topic', 'channel'] as const) {
+    const value = query[field];
+    if (value === undefined) continue;
+    const problem = checkName(value);
+    if (problem) issues.push({ field, message: problem });
+    out[field] = value;
+  }
+  if (query.dataPoint !== undefined) {
+    out.dataPoint = normalizeAttachmentKey(query.dataPoint);
+    if (out.dataPoint === undefined)
+      issues.push({ field: 'dataPoint', message: 'is not a data point' });
+  }
+  if (query.cursor !== undefined) {
+    if (!CURSOR.test(query.cursor))
+      issues.push({ field: 'cursor', message: 'is not a cursor this API returned' });
+    out.cursor = query.cursor;
+  }
+  if (issues.length > 0) throw invalid(issues);
+  return out;
+}
+
+/**
+ * `dataPoint` of the combined history route: `Consent:<Purpose>[:<attachment>]` or
+ * `Preference:<Topic>[:<Channel>]`, where `<attachment>` is a consent data point (`person`,
+ * `contact:email:<address>`, `device:<id>`, ...).
+ */
+export function parseDataPoint(value: string): {
+  kind: 'consent' | 'preference';
+  subject: string;
+  target?: string;
+} {
+  const [head, subject, ...rest] = value.split(':');
+  const kind = head === 'Consent' ? 'consent' : head === 'Preference' ? 'preference' : undefined;
+  const bad = () =>
+    invalid([
+      {
+        field: 'dataPoint',
+        message: 'must be `Consent:<Purpose>[:<data point>]` or `Preference:<Topic>[:<Channel>]`',
+      },
+    ]);
+  if (!kind || subject === undefined || checkName(subject)) throw bad();
+  if (rest.length === 0) return { kind, subject };
+  const tail = rest.join(':');
+  if (kind === 'preference') {
+    if (rest.length > 1 || checkName(tail)) throw bad();
+    return { kind, subject, target: tail };
+  }
+  const target = normalizeAttachmentKey(tail);
+  if (target === undefined) throw bad();
+  return { kind, subject, target };
+}
