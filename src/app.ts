@@ -30,6 +30,7 @@ import { PersonalizationService } from './modules/personalization/personalizatio
 import { ErasureService } from './modules/privacy/erasure-service.js';
 import { PrivacyService } from './modules/privacy/privacy-service.js';
 import { SuppressionList } from './modules/privacy/suppression-list.js';
+import { MembershipRefresh } from './modules/profiles/membership-refresh.js';
 import { ProfileIngestService } from './modules/profiles/profile-ingest-service.js';
 import { ProfileMergeService } from './modules/profiles/profile-merge-service.js';
 import { ProfileQueryService } from './modules/profiles/profile-query-service.js';
@@ -101,9 +102,11 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     personalization,
   );
   const queries = new ProfileQueryService(repo);
+  const memberships = new MembershipRefresh(repo);
   const consents = new ConsentService(deps.storage, {
     now: deps.now,
     guard: profileWriteGuard(repo),
+    afterConsentChange: (environmentId, profileId) => memberships.refresh(environmentId, profileId),
   });
   repo.addPersonalDataStore(consents);
   const ingest = new ProfileIngestService(repo);

@@ -72,15 +72,25 @@ export class ConsentService {
   readonly now: () => number;
   private readonly guard: ProfileWriteGuard;
   private readonly policies: ConsentPolicies;
+  private readonly afterConsentChange?: (environmentId: string, profileId: string) => Promise<void>;
 
   constructor(
     private readonly storage: Storage,
-    options: { now?: () => number; guard?: ProfileWriteGuard } = {},
+    options: {
+      now?: () => number;
+      guard?: ProfileWriteGuard;
+      /**
+       * Called after a consent change is committed (outside the profile's write slot), so that
+       * audience memberships that test consent follow it (see MembershipRefresh).
+       */
+      afterConsentChange?: (environmentId: string, profileId: string) => Promise<void>;
+    } = {},
   ) {
     this.store = new ConsentStore(storage.db);
     this.policies = new ConsentPolicies(storage, this.store);
     this.now = options.now ?? Date.now;
     this.guard = options.guard ?? ((_env, _id, write) => write());
+    this.afterConsentChange = options.afterConsentChange;
   }
 
   /** Records a consent change (validated by the engine's `validateConsentChange`). */
@@ -92,6 +102,7 @@ export class ConsentService {
     const record = (await this.write(environmentId, profile, (at) =>
       consentRecordOf(change, at),
     )) as ConsentRecord;
+    await this.afterConsentChange?.(environmentId, profile.id);
     const policies = await this.policies.currentVersions(environmentId, [record.purpose]);
     return consentView(record, policies.get(record.purpose) ?? null, record.at);
   }

@@ -80,16 +80,7 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     now = this.now(),
   ): Promise<Explanation> {
     const config = await this.config(environmentId);
-    // Only environments whose published audiences test consent pay for the lookup.
-    const consents =
-      config.consentPurposes.length > 0 && this.consents
-        ? await this.consents.consentStatesFor(
-            environmentId,
-            [profile.id, ...profile.mergedIds],
-            config.consentPurposes,
-            now,
-          )
-        : undefined;
+    const consents = await this.consentsOf(environmentId, config, profile, now);
     const results = this.evaluate(config, profile, now, consents);
     const memberships = Object.fromEntries(
       Object.entries(results).map(([id, r]) => [id, r.result]),
@@ -123,9 +114,15 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
               ...state,
               signals: updateSignals(state.signals ?? {}, event, config.signals, this.now()),
             },
-      afterEvents: (state: ProfileState) => {
+      afterEvents: async (state: ProfileState) => {
         const at = this.now();
-        const results = this.evaluate(config, state, at);
+        // As at read time: the lookup only where a published audience tests consent.
+        const results = this.evaluate(
+          config,
+          state,
+          at,
+          await this.consentsOf(environmentId, config, state, at),
+        );
         const now = Object.keys(results)
           .filter((id) => results[id]!.result)
           .sort();
@@ -170,6 +167,22 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
   /** Removes a profile's membership log (profile deletion and opt-out). */
   erase(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
     return this.store.deleteAudienceEvents(trx, profileIds);
+  }
+
+  /** Only environments whose published audiences test consent pay for the lookup. */
+  private async consentsOf(
+    environmentId: string,
+    config: EnvironmentConfig,
+    profile: ProfileState,
+    now: number,
+  ): Promise<Record<string, ConsentState> | undefined> {
+    if (config.consentPurposes.length === 0 || !this.consents) return undefined;
+    return this.consents.consentStatesFor(
+      environmentId,
+      [profile.id, ...profile.mergedIds],
+      config.consentPurposes,
+      now,
+    );
   }
 
   private evaluate(

@@ -20,9 +20,13 @@ export interface FoldExtension {
 export interface EnvironmentFold {
   /** After each event is folded: a new state (pure). */
   afterEvent(state: ProfileState, event: CanonicalEvent): ProfileState;
-  /** After all events of an attempt: the final state, and rows to write in the same transaction. */
-  afterEvents(state: ProfileState): {
+  /**
+   * After all events of an attempt (or after a change outside the fold, such as a consent, with
+   * no events): the final state, and rows to write in the same transaction. Asynchronous because
+   * it may read what other modules keep about the profile (consents).
+   */
+  afterEvents(state: ProfileState): Promise<{
     state: ProfileState;
     write?: (trx: Transaction<Database>) => Promise<void>;
-  };
+  }>;
 }

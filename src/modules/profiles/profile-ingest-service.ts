@@ -185,7 +185,7 @@ export class ProfileIngestService {
       });
     }
     if (fold) {
-      const after = fold.afterEvents(work.state);
+      const after = await fold.afterEvents(work.state);
       work.state = after.state;
       if (after.write) work.extraWrites.push(after.write);
     }
