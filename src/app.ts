@@ -87,10 +87,14 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     deps.storage.db,
     deriveKey(deps.masterKey, 'suppression list v1'),
   );
+  const tenants = new TenantService(deps.storage.db);
   const personalization = new PersonalizationService(
     deps.storage.db,
     deps.now,
     new ConsentReader(deps.storage.db),
+    async (environmentId) =>
+      (await tenants.describeEnvironment(environmentId)).settings.personalizationRequiresConsent ??
+      null,
   );
   const definitions = new DefinitionService(deps.storage.db, (env) =>
     personalization.invalidate(env),
@@ -112,7 +116,7 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
   const ingest = new ProfileIngestService(repo);
   const jobs = new JobQueue(deps.storage.db, log, deps.now, deps.storage.engine);
   return {
-    tenants: new TenantService(deps.storage.db),
+    tenants,
     credentials: createCredentialsModule(deps.storage.db, deps.masterKey, {
       tokenTtlSeconds: deps.config.tokenTtlSeconds,
       rotationGraceSeconds: deps.config.rotationGraceSeconds,

@@ -26,6 +26,8 @@ interface EnvironmentConfig {
   signals: Signal[];
   /** Purposes the published audiences' consent conditions name (empty: consents never load). */
   consentPurposes: string[];
+  /** The purpose experiences require granted (the environment's setting), re-read with `version`. */
+  requiredConsent: string | null;
   /** Newest definition change seen, and when it was last checked. */
   version: number;
   checkedAt: number;
@@ -56,6 +58,10 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     private readonly now: () => number = Date.now,
     /** The consent states audience rules test (read through the consents module). */
     private readonly consents: ConsentStatesReader | null = null,
+    /** The environment's `personalizationRequiresConsent` setting (tenants module). */
+    private readonly requiredConsentOf: (
+      environmentId: string,
+    ) => Promise<string | null> = async () => null,
   ) {
     this.store = new DefinitionStore(db);
   }
@@ -85,11 +91,14 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     const memberships = Object.fromEntries(
       Object.entries(results).map(([id, r]) => [id, r.result]),
     );
-    const selected = selectExperiences(config.experiences, {
-      stableId: profile.id,
-      audiences: memberships,
-      sticky: profile.stickyVariants,
-    });
+    // Without the consent the environment requires, every experience shows its baseline.
+    const selected = personalizationAllowed(config, consents)
+      ? selectExperiences(config.experiences, {
+          stableId: profile.id,
+          audiences: memberships,
+          sticky: profile.stickyVariants,
+        })
+      : { experiences: [], changes: [], explain: [] };
     return {
       audiences: results,
       experiences: selected.explain,
@@ -105,7 +114,7 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     const config = await this.config(environmentId);
     // Environments without audiences skip the work; one whose audiences were unpublished still
     // evaluates, so that profiles' stored memberships exit.
-    if (!config.hasAudiences) return null;
+    if (!config.hasAudiences && config.requiredConsent === null) return null;
     return {
       afterEvent: (state: ProfileState, event: CanonicalEvent) =>
         config.signals.length === 0
@@ -117,12 +126,8 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
       afterEvents: async (state: ProfileState) => {
         const at = this.now();
         // As at read time: the lookup only where a published audience tests consent.
-        const results = this.evaluate(
-          config,
-          state,
-          at,
-          await this.consentsOf(environmentId, config, state, at),
-        );
+        const consents = await this.consentsOf(environmentId, config, state, at);
+        const results = this.evaluate(config, state, at, consents);
         const now = Object.keys(results)
           .filter((id) => results[id]!.result)
           .sort();
@@ -130,8 +135,13 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
         const rows: AudienceEventsTable[] = [];
         for (const id of now) if (!before.delete(id)) rows.push(this.row(state, id, 'entered', at));
         for (const id of before) rows.push(this.row(state, id, 'exited', at));
+        // No consent, no stored assignment: sticky variants are dropped (see the setting).
+        const sticky =
+          personalizationAllowed(config, consents) || Object.keys(state.stickyVariants).length === 0
+            ? state.stickyVariants
+            : {};
         return {
-          state: { ...state, audiences: now },
+          state: { ...state, audiences: now, stickyVariants: sticky },
           write:
             rows.length === 0
               ? undefined
@@ -176,11 +186,15 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     profile: ProfileState,
     now: number,
   ): Promise<Record<string, ConsentState> | undefined> {
-    if (config.consentPurposes.length === 0 || !this.consents) return undefined;
+    const purposes =
+      config.requiredConsent === null || config.consentPurposes.includes(config.requiredConsent)
+        ? config.consentPurposes
+        : [...config.consentPurposes, config.requiredConsent];
+    if (purposes.length === 0 || !this.consents) return undefined;
     return this.consents.consentStatesFor(
       environmentId,
       [profile.id, ...profile.mergedIds],
-      config.consentPurposes,
+      purposes,
       now,
     );
   }
@@ -219,9 +233,12 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     const cached = this.cache.get(environmentId);
     const now = this.now();
     if (cached && now - cached.checkedAt < RECHECK_MS) return cached;
+    // The setting is re-read as often as the definitions (another process may change it).
+    const requiredConsent = await this.requiredConsentOf(environmentId);
     const version = await this.store.lastChange(environmentId);
     if (cached && cached.version === version) {
       cached.checkedAt = now;
+      cached.requiredConsent = requiredConsent;
       return cached;
     }
     const allAudiences = await this.store.findAll('audiences', environmentId);
@@ -246,6 +263,7 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
       })),
       signals: [...signals.values()],
       consentPurposes: [...consentPurposes],
+      requiredConsent,
       hasAudiences: allAudiences.length > 0,
       version,
       checkedAt: now,
@@ -253,4 +271,12 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     this.cache.set(environmentId, config);
     return config;
   }
+}
+
+/** True unless the environment requires a consent the profile has not granted. */
+function personalizationAllowed(
+  config: EnvironmentConfig,
+  consents: Record<string, ConsentState> | undefined,
+): boolean {
+  return config.requiredConsent === null || consents?.[config.requiredConsent] === 'granted';
 }

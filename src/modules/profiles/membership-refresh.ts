@@ -14,7 +14,7 @@ const MAX_ATTEMPTS = 5;
 export class MembershipRefresh {
   constructor(private readonly repo: ProfileRepository) {}
 
-  /** Writes the profile only when its memberships changed; a profile gone meanwhile is skipped. */
+  /** Writes the profile only when the fold changed it; a profile gone meanwhile is skipped. */
   async refresh(environmentId: string, profileId: string): Promise<void> {
     const fold = await this.repo.fold?.forEnvironment(environmentId);
     if (!fold) return;
@@ -24,13 +24,15 @@ export class MembershipRefresh {
         const found = liveId && (await loadProfile(this.repo, null, environmentId, liveId));
         if (!found) return;
         const after = await fold.afterEvents(found.state);
-        const write = after.write;
-        if (!write) return;
+        // Entries/exits to log, or a document change (sticky variants dropped without consent).
+        const changed =
+          after.write !== undefined || JSON.stringify(after.state) !== JSON.stringify(found.state);
+        if (!changed) return;
         try {
           // The version check keeps a concurrent ingest's document from being overwritten.
           await this.repo.storage.write(async (trx) => {
             await this.repo.profiles.update(trx, after.state, found.version);
-            await write(trx);
+            await after.write?.(trx);
           });
           return;
         } catch (error) {

@@ -18,6 +18,12 @@ export type SurfaceName = (typeof SURFACE_NAMES)[number];
  */
 export interface EnvironmentSettings {
   publicAccess: 'open' | 'locked';
+  /**
+   * A consent purpose: profiles without it granted (person-level, unexpired) get no experiences
+   * and keep no sticky variants. null or absent (the default): personalization does not depend
+   * on consent.
+   */
+  personalizationRequiresConsent?: string | null;
 }
 
 export const DEFAULT_ENVIRONMENT_SETTINGS: EnvironmentSettings = { publicAccess: 'open' };

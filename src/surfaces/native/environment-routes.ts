@@ -1,10 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { TenantService } from '../../modules/tenants/tenant-service.js';
+import { checkName } from '../../engine/consent-validate.js';
+import { AppError } from '../../errors/app-error.js';
+import type { EnvironmentSettings, TenantService } from '../../modules/tenants/tenant-service.js';
 import { environmentOf } from '../../platform/auth.js';
 
 /** The caller's environment and its settings (admin to change). */
-export function environmentRoutes(services: { tenants: TenantService }): FastifyPluginAsyncTypebox {
+export function environmentRoutes(services: {
+  tenants: TenantService;
+  /** Dropped at once after a change, so this process personalizes with the new setting. */
+  personalization: { invalidate(environmentId: string): void };
+}): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/environment',
@@ -23,21 +29,39 @@ export function environmentRoutes(services: { tenants: TenantService }): Fastify
           description:
             '`publicAccess`: `open` (default; the Experience API answers whoever holds a profile id) or `locked` ' +
             '(browsers must use a publishable key as the organization id, reach only the profiles that key created, ' +
-            'and never merge into an identified profile).',
+            'and never merge into an identified profile). `personalizationRequiresConsent`: a consent purpose ' +
+            '(or null, the default): profiles without that consent granted get every experience’s baseline and ' +
+            'keep no sticky variants.',
           tags: ['tenancy'],
           body: Type.Object(
-            { publicAccess: Type.Optional(Type.String({ enum: ['open', 'locked'] })) },
+            {
+              publicAccess: Type.Optional(Type.String({ enum: ['open', 'locked'] })),
+              personalizationRequiresConsent: Type.Optional(
+                Type.Union([Type.Null(), Type.String({ maxLength: 100 })]),
+              ),
+            },
             { additionalProperties: false },
           ),
         },
       },
       async (request) => {
-        const { publicAccess } = request.body;
-        return {
-          settings: await services.tenants.updateSettings(environmentOf(request), {
-            ...(publicAccess ? { publicAccess: publicAccess as 'open' | 'locked' } : {}),
-          }),
-        };
+        const { publicAccess, personalizationRequiresConsent: purpose } = request.body;
+        const patch: Partial<EnvironmentSettings> = {};
+        if (publicAccess) patch.publicAccess = publicAccess as 'open' | 'locked';
+        if (purpose !== undefined) {
+          // A purpose as consents name it (the engine's rule), so that it can ever be granted.
+          const problem = purpose === null ? undefined : checkName(purpose);
+          if (problem) {
+            throw new AppError('validation_failed', 'The request is not valid.', [
+              { field: 'body.personalizationRequiresConsent', message: problem },
+            ]);
+          }
+          patch.personalizationRequiresConsent = purpose;
+        }
+        const environmentId = environmentOf(request);
+        const settings = await services.tenants.updateSettings(environmentId, patch);
+        services.personalization.invalidate(environmentId);
+        return { settings };
       },
     );
   };
