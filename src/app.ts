@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { type Config, trustProxyOption } from './config/config.js';
 import { AppError } from './errors/app-error.js';
 import { deriveKey } from './lib/secret-box.js';
+import { BulkErasure } from './modules/bulk/bulk-erasure.js';
 import { BulkService } from './modules/bulk/bulk-service.js';
 import { profileWriteGuard } from './modules/consents/consent-guard.js';
 import { ConsentReader } from './modules/consents/consent-reader.js';
@@ -113,6 +114,8 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     afterConsentChange: (environmentId, profileId) => memberships.refresh(environmentId, profileId),
   });
   repo.addPersonalDataStore(consents);
+  // Export results hold copies of profiles: erasure deletes the exports that mention them.
+  repo.addPersonalDataStore(new BulkErasure(deps.storage));
   const ingest = new ProfileIngestService(repo);
   const jobs = new JobQueue(deps.storage.db, log, deps.now, deps.storage.engine);
   return {

@@ -115,6 +115,7 @@ describe('erasure', () => {
       audience_events: 0,
       consent_history: 0,
       consent_current: 0,
+      bulk_exports: 0,
     });
     const after = await tableCounts(server.storage);
     expect(after.profiles).toBe(before.profiles - 2);

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { AppError } from '../../errors/app-error.js';
 import type { BulkJobsTable, Database } from '../../storage/schema.js';
 import type { Storage } from '../../storage/storage.js';
 
@@ -41,6 +42,14 @@ export class BulkStore {
     extra: { output?: { seq: number; data: string }; dropInput?: boolean } = {},
   ): Promise<void> {
     await this.storage.write(async (trx) => {
+      const updated = await trx
+        .updateTable('bulk_jobs')
+        .set({ progress: JSON.stringify(progress), updated_at: Date.now() })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      // Deleted meanwhile (DELETE, or an erasure of someone in it): write no orphan chunk.
+      if (Number(updated.numUpdatedRows) === 0)
+        throw new AppError('not_found', 'The job was deleted.');
       if (extra.output)
         await this.insertChunk(trx, id, 'output', extra.output.seq, extra.output.data);
       if (extra.dropInput)
@@ -49,11 +58,6 @@ export class BulkStore {
           .where('job_id', '=', id)
           .where('part', '=', 'input')
           .execute();
-      await trx
-        .updateTable('bulk_jobs')
-        .set({ progress: JSON.stringify(progress), updated_at: Date.now() })
-        .where('id', '=', id)
-        .execute();
     });
   }
 
