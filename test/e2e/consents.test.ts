@@ -500,3 +500,16 @@ describe('bad requests', () => {
     expect(publish.status).toBe(403);
   });
 });
+
+describe('null optional fields', () => {
+  it('takes a null actor, ip and expiry as "none", not as empty strings', async () => {
+    await createProfile('nil');
+    const res = await server.request(
+      'PUT',
+      '/v1/profiles/userId:nil/consents/marketing',
+      grant('granted', { actor: null, ip: null, expiresAt: null }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ actor: null, ip: null, expiresAt: null });
+  });
+});

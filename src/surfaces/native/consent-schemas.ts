@@ -7,7 +7,8 @@ import { Type } from 'typebox';
  */
 export const Name = Type.String({ minLength: 1, maxLength: 100 });
 export const Text = Type.String({ maxLength: 200 });
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+// Null first: with Fastify's type coercion, `[String, Null]` turns a null into "".
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([Type.Null(), t]);
 const Expiry = Nullable(
   Type.String({ description: 'ISO 8601 date-time after which the record no longer holds.' }),
 );
