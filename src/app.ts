@@ -10,6 +10,10 @@ import { Redis } from 'ioredis';
 import { type Config, trustProxyOption } from './config/config.js';
 import { AppError } from './errors/app-error.js';
 import { deriveKey } from './lib/secret-box.js';
+import {
+  type AnnotationServices,
+  createAnnotations,
+} from './modules/annotations/annotations-module.js';
 import { BulkService } from './modules/bulk/bulk-service.js';
 import { profileWriteGuard } from './modules/consents/consent-guard.js';
 import { ConsentReader } from './modules/consents/consent-reader.js';
@@ -73,6 +77,8 @@ export interface Services {
   personalization: PersonalizationService;
   /** Consents, preferences and their history; `marketingChannels` for the profiles read API. */
   consents: ConsentService;
+  /** Notes, tags and linked devices of profiles (erased and exported with the profile). */
+  annotations: AnnotationServices;
   definitions: DefinitionService;
   /** Surfaces register their job kinds while they are registered; the worker starts after. */
   jobs: JobQueue;
@@ -122,6 +128,7 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     privacy: new PrivacyService(repo, suppressions),
     personalization,
     consents,
+    annotations: createAnnotations(deps.storage, repo, deps.now),
     definitions,
     jobs,
     // Exports read like the native API: its presenters are passed in (presenting is a surface's).

@@ -115,6 +115,9 @@ describe('erasure', () => {
       audience_events: 0,
       consent_history: 0,
       consent_current: 0,
+      profile_notes: 0,
+      profile_tags: 0,
+      linked_devices: 0,
     });
     const after = await tableCounts(server.storage);
     expect(after.profiles).toBe(before.profiles - 2);
