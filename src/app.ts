@@ -53,6 +53,7 @@ import { nativeSurface } from './surfaces/native/native-surface.js';
 import { ninetailedSurface } from './surfaces/ninetailed/ninetailed-surface.js';
 import { oauthSurface } from './surfaces/oauth/oauth-surface.js';
 import { profileCommandSurface } from './surfaces/profile-command/profile-command-surface.js';
+import { profileManagementSurface } from './surfaces/profile-management/profile-management-surface.js';
 import { profilesReadSurface } from './surfaces/profiles-read/profiles-read-surface.js';
 import { segmentSurface } from './surfaces/segment/segment-surface.js';
 
@@ -260,6 +261,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     services,
     auth,
     maxJsonDepth: config.maxJsonDepth,
+  });
+
+  // The 001 profile management API (Synerise-style) on the document's own paths: /v4, /crm/v1,
+  // /morph/exports/clients, /notes-service, /push-devices, /sauth/management.
+  await app.register(profileManagementSurface, {
+    services,
+    auth,
+    maxJsonDepth: config.maxJsonDepth,
+    bodyLimitBytes: config.bodyLimitBytes,
   });
 
   // The Experience API v2 (003) under `/v2`: public, no credential (see the surface's doc).
