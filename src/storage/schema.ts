@@ -271,6 +271,26 @@ export interface LinkedDevicesTable {
   last_seen_at: number;
 }
 
+/** A system or device identifier of a profile (MyPreferences AlternateIds). */
+export interface ProfileAlternateIdsTable {
+  environment_id: string;
+  type: string;
+  value: string;
+  profile_id: string;
+  created_at: number;
+}
+
+/** A profile's group membership, or the search index entry of one of its custom fields. */
+export interface ProfileLabelsTable {
+  profile_id: string;
+  kind: 'group' | 'field';
+  name: string;
+  /** A field's value as text (strings as they are, anything else as JSON); '' for a group. */
+  value: string;
+  environment_id: string;
+  updated_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   environments: EnvironmentsTable;
@@ -296,4 +316,6 @@ export interface Database {
   tags: TagsTable;
   profile_tags: ProfileTagsTable;
   linked_devices: LinkedDevicesTable;
+  profile_alternate_ids: ProfileAlternateIdsTable;
+  profile_labels: ProfileLabelsTable;
 }

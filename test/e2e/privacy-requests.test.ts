@@ -118,6 +118,8 @@ describe('erasure', () => {
       profile_notes: 0,
       profile_tags: 0,
       linked_devices: 0,
+      profile_alternate_ids: 0,
+      profile_labels: 0,
     });
     const after = await tableCounts(server.storage);
     expect(after.profiles).toBe(before.profiles - 2);
