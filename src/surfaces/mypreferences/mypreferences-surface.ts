@@ -7,6 +7,7 @@ import { toAppError } from '../../platform/error-mapping.js';
 import { registerJsonParser } from '../../platform/json-body.js';
 import { registerMyPreferencesAuth, UnknownClientError } from './mypreferences-auth.js';
 import { type MyPreferencesServices, profileRoutes } from './mypreferences-profile-routes.js';
+import { profileSearchRoutes } from './mypreferences-profile-search-routes.js';
 
 export interface MyPreferencesSurfaceOptions {
   services: MyPreferencesServices & { tenants: TenantService };
@@ -48,4 +49,5 @@ export const myPreferencesSurface: FastifyPluginAsyncTypebox<MyPreferencesSurfac
     tenants: opts.services.tenants,
   });
   await app.register(profileRoutes(opts.services));
+  await app.register(profileSearchRoutes(opts.services));
 };
