@@ -3,15 +3,10 @@ import { Type } from 'typebox';
 import { AppError } from '../../errors/app-error.js';
 import type { ProfileRef } from '../../modules/profiles/profile-ref.js';
 import { environmentOf } from '../../platform/auth.js';
-import { type ClientInput, clientIdentify, presentClient, refFor } from './client-mapping.js';
-import { checkCustomId } from './client-routes.js';
+import { type ClientInput, refFor } from './client-mapping.js';
 import { BatchItemResult, ClientBody } from './client-schemas.js';
-import {
-  applyToProfile,
-  type ProfileManagementServices,
-  prepare,
-  TAGS,
-} from './profile-management-context.js';
+import { viewClient, writeClient } from './client-writes.js';
+import { type ProfileManagementServices, TAGS } from './profile-management-context.js';
 import { errorResponses } from './profile-management-errors.js';
 import { problemsOf } from './profile-management-validation.js';
 
@@ -63,7 +58,7 @@ export function clientBatchRoutes(services: ProfileManagementServices): FastifyP
   const merge = async (environmentId: string, to: ProfileRef, from: ProfileRef[]) => {
     const { survivor, merges } = await services.merges.mergeProfiles(environmentId, to, from);
     return {
-      client: presentClient(survivor),
+      client: await viewClient(services, environmentId, survivor),
       merges: merges.map((m) => ({ mergeId: m.id, mergedClientId: m.mergedId })),
     };
   };
@@ -108,15 +103,9 @@ export function clientBatchRoutes(services: ProfileManagementServices): FastifyP
           try {
             const body = item as ClientInput;
             const ref = itemRef(body);
-            await checkCustomId(services, environmentId, ref, body);
             const { clientId: _ignored, ...fields } = body;
-            const result = await applyToProfile(
-              services,
-              environmentId,
-              ref,
-              prepare([clientIdentify(fields)]),
-            );
-            results.push({ index, status: 200, clientId: result.profile.id });
+            const { profile } = await writeClient(services, environmentId, ref, fields);
+            results.push({ index, status: 200, clientId: profile.id });
           } catch (error) {
             if (!(error instanceof AppError) || error.status >= 500 || error.status === 429)
               throw error;

@@ -2,62 +2,19 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
-import type { ProfileRef } from '../../modules/profiles/profile-ref.js';
 import { environmentOf } from '../../platform/auth.js';
-import { type ClientInput, clientIdentify, presentClient, refFor } from './client-mapping.js';
+import { type ClientInput, refFor } from './client-mapping.js';
 import { ClientBody, ClientIdParams, IdentifierParams } from './client-schemas.js';
-import {
-  applyToProfile,
-  type ProfileManagementServices,
-  prepare,
-  TAGS,
-} from './profile-management-context.js';
+import { viewClient, writeClient } from './client-writes.js';
+import { type ProfileManagementServices, TAGS } from './profile-management-context.js';
 import { errorResponses } from './profile-management-errors.js';
 
 const Client = Type.Ref('PmClient');
 const Input = ClientBody;
 const Deleted = { 204: Type.Null(), ...errorResponses };
 
-/**
- * A customId is the profile's own identifier: it comes with the profile (create, or upsert by
- * customId). The core attaches a customId only to a profile created through it, so a body that
- * asks an existing profile for another customId is refused rather than silently ignored.
- */
-export async function checkCustomId(
-  services: ProfileManagementServices,
-  environmentId: string,
-  ref: ProfileRef,
-  body: ClientInput,
-): Promise<void> {
-  const wanted = body.customId;
-  if (wanted === undefined) return;
-  if (ref.kind === 'identifier' && ref.type === 'customId' && ref.value === wanted) return;
-  const profiles = await services.queries.findProfiles(environmentId, ref);
-  const holds = profiles.some((p) =>
-    p.identifiers.some((i) => i.type === 'customId' && i.value === wanted),
-  );
-  if (!holds) {
-    throw new AppError(
-      'conflict',
-      'customId is set when a profile is created (POST /v4/clients or by-customid); it cannot be changed on an existing profile.',
-    );
-  }
-}
-
 /** Create, read, update and delete one profile (`/v4/clients…`). */
 export function clientRoutes(services: ProfileManagementServices): FastifyPluginAsyncTypebox {
-  /** Upsert: applies a client body to the profile `ref` names, created when nobody holds it. */
-  const upsert = async (environmentId: string, ref: ProfileRef, body: ClientInput) => {
-    await checkCustomId(services, environmentId, ref, body);
-    const result = await applyToProfile(
-      services,
-      environmentId,
-      ref,
-      prepare([clientIdentify(body)]),
-    );
-    return presentClient(result.profile);
-  };
-
   return async (app) => {
     app.post(
       '/clients',
@@ -87,16 +44,11 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
         }
         const uuid = body.uuid ?? newId();
         const ref = body.customId ? refFor('customId', body.customId) : refFor('uuid', uuid);
-        const result = await applyToProfile(
-          services,
-          environmentId,
-          ref,
-          prepare([clientIdentify({ ...body, uuid })]),
-        );
-        return reply
-          .status(201)
-          .header('location', `/v4/clients/${result.profile.id}`)
-          .send(presentClient(result.profile));
+        const { profile, view } = await writeClient(services, environmentId, ref, {
+          ...body,
+          uuid,
+        });
+        return reply.status(201).header('location', `/v4/clients/${profile.id}`).send(view);
       },
     );
 
@@ -111,13 +63,15 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
           response: { 200: Client, ...errorResponses },
         },
       },
-      async (request) =>
-        presentClient(
-          await services.queries.getProfile(environmentOf(request), {
-            kind: 'id',
-            id: request.params.clientId,
-          }),
-        ),
+      async (request) => {
+        const environmentId = environmentOf(request);
+        const ref = { kind: 'id' as const, id: request.params.clientId };
+        return viewClient(
+          services,
+          environmentId,
+          await services.queries.getProfile(environmentId, ref),
+        );
+      },
     );
 
     app.post(
@@ -134,11 +88,14 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
         },
       },
       async (request) =>
-        upsert(
-          environmentOf(request),
-          { kind: 'id', id: request.params.clientId },
-          request.body as ClientInput,
-        ),
+        (
+          await writeClient(
+            services,
+            environmentOf(request),
+            { kind: 'id', id: request.params.clientId },
+            request.body as ClientInput,
+          )
+        ).view,
     );
 
     for (const [path, type, param] of [
@@ -165,11 +122,14 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
           const value = (request.params as Record<string, string>)[param]!;
           const body = request.body as ClientInput;
           const ref = refFor(type, value);
-          return upsert(
-            environmentOf(request),
-            ref,
-            type === 'email' ? { email: value, ...body } : body,
-          );
+          return (
+            await writeClient(
+              services,
+              environmentOf(request),
+              ref,
+              type === 'email' ? { email: value, ...body } : body,
+            )
+          ).view;
         },
       );
     }
@@ -232,13 +192,15 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
           response: { 200: Client, 409: Type.Ref('SpringError'), ...errorResponses },
         },
       },
-      async (request) =>
-        presentClient(
-          await services.queries.getProfile(
-            environmentOf(request),
-            refFor(request.params.identifierType, request.params.identifierValue),
-          ),
-        ),
+      async (request) => {
+        const environmentId = environmentOf(request);
+        const ref = refFor(request.params.identifierType, request.params.identifierValue);
+        return viewClient(
+          services,
+          environmentId,
+          await services.queries.getProfile(environmentId, ref),
+        );
+      },
     );
 
     app.get(
@@ -254,11 +216,10 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
         },
       },
       async (request) => {
-        const profiles = await services.queries.findProfiles(
-          environmentOf(request),
-          refFor('phone', request.params.phone),
-        );
-        return profiles.map((p) => presentClient(p));
+        const environmentId = environmentOf(request);
+        const ref = refFor('phone', request.params.phone);
+        const profiles = await services.queries.findProfiles(environmentId, ref);
+        return Promise.all(profiles.map((p) => viewClient(services, environmentId, p)));
       },
     );
   };

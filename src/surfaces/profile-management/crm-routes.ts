@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { environmentOf } from '../../platform/auth.js';
-import { type ClientInput, clientIdentify, presentClient } from './client-mapping.js';
-import { checkCustomId } from './client-routes.js';
+import type { ClientInput } from './client-mapping.js';
 import { ClientBody, ClientIdParams } from './client-schemas.js';
+import { viewClient, writeClient } from './client-writes.js';
 import { rawEvent } from './event-mapping.js';
 import {
   applyToProfile,
@@ -27,13 +27,15 @@ export function crmRoutes(services: ProfileManagementServices): FastifyPluginAsy
           response: { 200: Type.Ref('PmClient'), ...errorResponses },
         },
       },
-      async (request) =>
-        presentClient(
-          await services.queries.getProfile(environmentOf(request), {
-            kind: 'id',
-            id: request.params.clientId,
-          }),
-        ),
+      async (request) => {
+        const environmentId = environmentOf(request);
+        const ref = { kind: 'id' as const, id: request.params.clientId };
+        return viewClient(
+          services,
+          environmentId,
+          await services.queries.getProfile(environmentId, ref),
+        );
+      },
     );
 
     app.put(
@@ -54,15 +56,7 @@ export function crmRoutes(services: ProfileManagementServices): FastifyPluginAsy
       async (request) => {
         const environmentId = environmentOf(request);
         const ref = { kind: 'id' as const, id: request.params.clientId };
-        const body = request.body as ClientInput;
-        await checkCustomId(services, environmentId, ref, body);
-        const result = await applyToProfile(
-          services,
-          environmentId,
-          ref,
-          prepare([clientIdentify(body)]),
-        );
-        return presentClient(result.profile);
+        return (await writeClient(services, environmentId, ref, request.body as ClientInput)).view;
       },
     );
   };

@@ -1,5 +1,6 @@
 import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
+import type { AnnotationServices } from '../../modules/annotations/annotations-module.js';
 import type { BulkService } from '../../modules/bulk/bulk-service.js';
 import { prepareEvents } from '../../modules/events/event-intake.js';
 import type { ProfileIngestService } from '../../modules/profiles/profile-ingest-service.js';
@@ -18,6 +19,8 @@ export interface ProfileManagementServices {
   queries: ProfileQueryService;
   merges: ProfileMergeService;
   bulk: BulkService;
+  /** Notes, tags and linked devices (the annotations module). */
+  annotations: Pick<AnnotationServices, 'notes' | 'tags' | 'devices'>;
 }
 
 /** Validates raw canonical events (tracking rules), all or nothing, as every dialect does. */

@@ -3,6 +3,7 @@ import { type Authenticators, registerAuth } from '../../platform/auth.js';
 import { registerCompressedBodies } from '../../platform/compressed-body.js';
 import { registerJsonParser } from '../../platform/json-body.js';
 import { plainJson } from '../native/native-schemas.js';
+import { deviceRoutes, noteRoutes, pushCleanUpRoutes } from './annotation-routes.js';
 import { clientBatchRoutes } from './client-batch-routes.js';
 import { clientRoutes } from './client-routes.js';
 import { ClientView } from './client-schemas.js';
@@ -16,6 +17,7 @@ import {
   SpringErrorSchema,
 } from './profile-management-errors.js';
 import { registerStrictValidation } from './profile-management-validation.js';
+import { tagRoutes } from './tag-routes.js';
 import { unavailableRoutes } from './unavailable-routes.js';
 
 export const PROFILE_MANAGEMENT_SURFACE = 'profile-management';
@@ -64,12 +66,16 @@ export const profileManagementSurface: FastifyPluginAsyncTypebox<
         clientRoutes(services),
         clientBatchRoutes(services),
         eventRoutes(services),
+        tagRoutes(services),
+        deviceRoutes(services),
         unavailableRoutes(),
       ],
     ],
     ['/crm/v1', [crmRoutes(services)]],
     ['/morph/exports/clients', [exportRoutes(services)]],
     ['/sauth/management', [logoutRoutes(services)]],
+    ['/notes-service', [noteRoutes(services)]],
+    ['/push-devices', [pushCleanUpRoutes(services)]],
   ];
   for (const [prefix, routes] of groups) {
     await app.register(
