@@ -136,11 +136,12 @@ describe('MyPreferences (004) profile extras', () => {
     );
     expect((await call('GET', '/Profiles?tag=nobody-has-it')).body).toEqual({ Profiles: [] });
 
-    for (const query of ['', '?tag=vip&group=Gold', '?colour=red']) {
+    for (const query of ['', '?tag=vip&group=Gold', '?colour=red', '?tag=vip&colour=red']) {
       const res = await call('GET', `/Profiles${query}`);
       expect(res.status, query).toBe(400);
       expect(res.body.Message, query).toBeTypeOf('string');
     }
+    expect((await call('GET', '/Profiles?colour=red')).body.Message).toContain('colour');
   });
 
   it('documents the bodies in the OpenAPI spec', async () => {

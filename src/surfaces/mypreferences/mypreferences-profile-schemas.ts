@@ -79,7 +79,9 @@ export const ProfileSearchQuerySchema = Type.Object(
     anonymousId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
   {
-    additionalProperties: false,
+    // Other names are refused by the route with their name (Fastify's default would silently
+    // strip them under `additionalProperties: false`, turning `?tag=a&typo=b` into a tag search).
+    additionalProperties: true,
     // `customField.<Name>=<value>`: the value as text (strings as they are, others as JSON).
     patternProperties: { '^customField\\..{1,100}$': Type.String({ maxLength: 500 }) },
     description:
