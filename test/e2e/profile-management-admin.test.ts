@@ -204,3 +204,32 @@ describe('001 auth and tenancy', () => {
     expect((await server.request('GET', `/v4/clients/${clientId}`)).status).toBe(200);
   });
 });
+
+describe('001 OpenAPI', () => {
+  it('documents every route of the dialect with its schemas under one tag', async () => {
+    const doc = (await server.request('GET', '/openapi.json', undefined, null)).body;
+    const tagged = Object.entries(
+      doc.paths as Record<string, Record<string, { tags?: string[] }>>,
+    ).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.tags?.includes('Profile management (001)'))
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    const table = server.app.routeTable.filter((r) => r.surface === 'profile-management');
+    expect(tagged).toHaveLength(table.length);
+    expect(tagged).toEqual(
+      expect.arrayContaining([
+        'POST /v4/clients',
+        'GET /v4/clients/{identifierType}/{identifierValue}',
+      ]),
+    );
+    const create = doc.paths['/v4/clients'].post;
+    expect(create.requestBody.content['application/json'].schema.properties).toHaveProperty(
+      'customId',
+    );
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '404']));
+    expect(
+      doc.paths['/v4/events/custom'].post.requestBody.content['application/json'].schema.required,
+    ).toContain('action');
+  });
+});
