@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeAction } from '../../src/engine/action-name.js';
 import { PREDEFINED_EVENTS } from '../../src/surfaces/profile-management/event-mapping.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { json, mid, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
 let clientId: string;
@@ -178,5 +178,46 @@ describe('001 events', () => {
     expect((await server.request('POST', '/sauth/management/client/missing/logout')).status).toBe(
       404,
     );
+  });
+});
+
+describe('001 events of an opted-out person', () => {
+  it('acknowledges and drops them, as every dialect does', async () => {
+    const site = 'site-pm';
+    expect((await server.request('PUT', `/v1/surface-keys/profile-command/${site}`)).status).toBe(
+      204,
+    );
+    const client = (
+      await server.request('POST', '/v1/credentials', {
+        kind: 'oauth_client',
+        name: 'privacy',
+        scopes: ['privacy'],
+      })
+    ).body;
+    const token = (
+      await json(
+        await fetch(
+          `${server.url}/profile-command/v1/oauth2/token?grant_type=client_credentials&client_id=${client.publicId}&client_secret=${client.secret}`,
+          { method: 'POST' },
+        ),
+      )
+    ).access_token;
+    // The 001 wire has no userId: the person is identified through the native API.
+    await server.request('POST', '/v1/profiles/customId:opt-1/events', {
+      events: [{ type: 'identify', messageId: mid(), userId: 'opt-user' }],
+    });
+    const optOut = await fetch(`${server.url}/profile-command/v1/${site}/optOut/opt-user`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'optOut', enableOptOut: true }),
+    });
+    expect(optOut.status).toBeLessThan(300);
+    const res = await server.request('POST', '/v4/events/custom', {
+      action: 'page.visit',
+      client: { customId: 'opt-1' },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ clientId: null, accepted: 0, duplicates: 0, suppressed: 1 });
+    expect((await server.request('GET', '/v4/clients/customId/opt-1')).status).toBe(404);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { normalizeAction } from '../../engine/action-name.js';
+import { AppError } from '../../errors/app-error.js';
 import type { StoredEvent } from '../../modules/events/event-store.js';
 import { environmentOf } from '../../platform/auth.js';
 import { iso } from '../native/native-presenters.js';
@@ -18,15 +19,17 @@ import {
   type TransactionInput,
 } from './event-mapping.js';
 import {
-  applyToProfile,
   type ProfileManagementServices,
   prepare,
+  SOURCE,
   TAGS,
 } from './profile-management-context.js';
 import { errorResponses } from './profile-management-errors.js';
 
 const Accepted = Type.Object({
-  clientId: Type.String(),
+  clientId: Type.Union([Type.String(), Type.Null()], {
+    description: 'null when the person opted out: the event was dropped',
+  }),
   accepted: Type.Integer(),
   duplicates: Type.Integer(),
   suppressed: Type.Integer(),
@@ -60,9 +63,16 @@ export function eventRoutes(services: ProfileManagementServices): FastifyPluginA
   const one = async (environmentId: string, body: EventInput, raw: unknown) => {
     const ref = refOfClient(body.client);
     const events = prepare([raw]);
-    const result = await applyToProfile(services, environmentId, ref, events);
+    const result = await services.ingest.ingestForProfile(
+      { environmentId, source: SOURCE },
+      ref,
+      events,
+    );
+    // Acknowledged and dropped for an opted-out person (there is no profile to name); only
+    // duplicates for a profile that does not exist (any more) are a 404.
+    if (!result.profile && result.suppressed === 0) throw new AppError('profile_not_found');
     return {
-      clientId: result.profile.id,
+      clientId: result.profile?.id ?? null,
       accepted: result.applied,
       duplicates: result.duplicates,
       suppressed: result.suppressed,
