@@ -104,9 +104,21 @@ describe('001 profiles: create, read, update, delete by each key', () => {
     expect(freshEmail.body).toMatchObject({ email: 'dee@example.com', firstName: 'Dee' });
 
     expectSpringError(await server.request('POST', '/v4/clients/nope', { firstName: 'X' }), 404);
-    // A customId comes with the profile; another one on an existing profile is refused.
+    // A customId never changes silently: a second one, or another profile's, is refused.
+    const second = await server.request('POST', `/v4/clients/${clientId}`, { customId: 'other' });
+    expectSpringError(second, 409);
+    expect(second.body.code).toBe('identity_conflict');
+    // A profile without one gets it by an update, and answers to it from then on.
+    const plain = await server.request('POST', '/v4/clients', { firstName: 'Ed' });
+    const claimed = await server.request('POST', `/v4/clients/${plain.body.clientId}`, {
+      customId: 'cust-ed',
+    });
+    expect(claimed.body.customId).toBe('cust-ed');
+    expect((await server.request('GET', '/v4/clients/customId/cust-ed')).body.clientId).toBe(
+      plain.body.clientId,
+    );
     expectSpringError(
-      await server.request('POST', `/v4/clients/${clientId}`, { customId: 'other' }),
+      await server.request('POST', `/v4/clients/${plain.body.clientId}`, { customId: 'cust-2' }),
       409,
     );
     expectSpringError(await server.request('POST', '/v4/clients', { customId: 'cust-2' }), 409);

@@ -3,7 +3,10 @@ import { AppError } from '../../errors/app-error.js';
 import type { AnnotationServices } from '../../modules/annotations/annotations-module.js';
 import type { BulkService } from '../../modules/bulk/bulk-service.js';
 import { prepareEvents } from '../../modules/events/event-intake.js';
-import type { ProfileIngestService } from '../../modules/profiles/profile-ingest-service.js';
+import type {
+  ProfileClaims,
+  ProfileIngestService,
+} from '../../modules/profiles/profile-ingest-service.js';
 import type { ProfileMergeService } from '../../modules/profiles/profile-merge-service.js';
 import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
 import type { ProfileRef } from '../../modules/profiles/profile-ref.js';
@@ -42,11 +45,13 @@ export async function applyToProfile(
   environmentId: string,
   ref: ProfileRef,
   events: CanonicalEvent[],
+  claims: ProfileClaims = {},
 ): Promise<{ profile: ProfileState; applied: number; duplicates: number; suppressed: number }> {
   const result = await services.ingest.ingestForProfile(
     { environmentId, source: SOURCE },
     ref,
     events,
+    claims,
   );
   if (!result.profile) throw new AppError('profile_not_found');
   return { ...result, profile: result.profile };
