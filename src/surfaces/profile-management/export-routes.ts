@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Identifier, JsonObject, ProfileState } from '../../engine/types.js';
@@ -63,6 +64,27 @@ function clientOfLine(line: string) {
     },
   } as unknown as ProfileState;
   return presentClient(state);
+}
+
+/** The export's NDJSON chunks (cut anywhere) as one JSON array of clients. */
+export async function* jsonArray(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let pending = '';
+  let first = true;
+  const item = (line: string) => {
+    const text = JSON.stringify(clientOfLine(line));
+    const out = first ? text : `,${text}`;
+    first = false;
+    return out;
+  };
+  yield '[';
+  for await (const chunk of chunks) {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop() ?? '';
+    const out = lines.filter((l) => l.trim() !== '').map(item);
+    if (out.length > 0) yield out.join('');
+  }
+  if (pending.trim() !== '') yield item(pending);
+  yield ']';
 }
 
 /**
@@ -145,17 +167,13 @@ export function exportRoutes(services: ProfileManagementServices): FastifyPlugin
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const chunks = await services.bulk.exportData(
           environmentOf(request),
           request.params.taskId,
         );
-        let text = '';
-        for await (const chunk of chunks) text += chunk;
-        return text
-          .split('\n')
-          .filter((line) => line.trim() !== '')
-          .map(clientOfLine);
+        // Streamed: an export may be larger than is wise to hold in memory.
+        return reply.type('application/json; charset=utf-8').send(Readable.from(jsonArray(chunks)));
       },
     );
   };
