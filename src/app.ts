@@ -10,6 +10,10 @@ import { Redis } from 'ioredis';
 import { type Config, trustProxyOption } from './config/config.js';
 import { AppError } from './errors/app-error.js';
 import { deriveKey } from './lib/secret-box.js';
+import {
+  type AnnotationServices,
+  createAnnotations,
+} from './modules/annotations/annotations-module.js';
 import { BulkErasure } from './modules/bulk/bulk-erasure.js';
 import { BulkService } from './modules/bulk/bulk-service.js';
 import { profileWriteGuard } from './modules/consents/consent-guard.js';
@@ -51,6 +55,7 @@ import { nativeSurface } from './surfaces/native/native-surface.js';
 import { ninetailedSurface } from './surfaces/ninetailed/ninetailed-surface.js';
 import { oauthSurface } from './surfaces/oauth/oauth-surface.js';
 import { profileCommandSurface } from './surfaces/profile-command/profile-command-surface.js';
+import { profileManagementSurface } from './surfaces/profile-management/profile-management-surface.js';
 import { profilesReadSurface } from './surfaces/profiles-read/profiles-read-surface.js';
 import { segmentSurface } from './surfaces/segment/segment-surface.js';
 
@@ -75,6 +80,8 @@ export interface Services {
   personalization: PersonalizationService;
   /** Consents, preferences and their history; `marketingChannels` for the profiles read API. */
   consents: ConsentService;
+  /** Notes, tags and linked devices of profiles (erased and exported with the profile). */
+  annotations: AnnotationServices;
   definitions: DefinitionService;
   /** Surfaces register their job kinds while they are registered; the worker starts after. */
   jobs: JobQueue;
@@ -132,6 +139,7 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     privacy: new PrivacyService(repo, suppressions),
     personalization,
     consents,
+    annotations: createAnnotations(deps.storage, repo, deps.now),
     definitions,
     jobs,
     // Exports read like the native API: its presenters are passed in (presenting is a surface's).
@@ -263,6 +271,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     services,
     auth,
     maxJsonDepth: config.maxJsonDepth,
+  });
+
+  // The 001 profile management API (Synerise-style) on the document's own paths: /v4, /crm/v1,
+  // /morph/exports/clients, /notes-service, /push-devices, /sauth/management.
+  await app.register(profileManagementSurface, {
+    services,
+    auth,
+    maxJsonDepth: config.maxJsonDepth,
+    bodyLimitBytes: config.bodyLimitBytes,
   });
 
   // The Experience API v2 (003) under `/v2`: public, no credential (see the surface's doc).

@@ -29,6 +29,10 @@ export const ERROR_CATALOG = {
     status: 429,
     message: 'Too many concurrent requests for this profile; retry with backoff.',
   },
+  not_implemented: {
+    status: 501,
+    message: 'This endpoint needs something Tessera does not have.',
+  },
   internal_error: { status: 500, message: 'Internal server error.' },
   unavailable: { status: 503, message: 'The service is not ready.' },
 } as const satisfies Record<string, { status: number; message: string }>;

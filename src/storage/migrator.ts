@@ -7,6 +7,8 @@ import * as m0005 from './migrations/0005-jobs.js';
 import * as m0006 from './migrations/0006-personalization.js';
 import * as m0007 from './migrations/0007-consents.js';
 import * as m0008 from './migrations/0008-bulk.js';
+import * as m0009 from './migrations/0009-annotations.js';
+import * as m0010 from './migrations/0010-profile-extras.js';
 
 /** Numbered, forward-only migrations; each runs on SQLite and PostgreSQL alike. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +20,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-personalization': m0006,
   '0007-consents': m0007,
   '0008-bulk': m0008,
+  '0009-annotations': m0009,
+  '0010-profile-extras': m0010,
 };
 
 /** Applies every pending migration; returns the names applied now. */

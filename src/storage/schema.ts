@@ -224,6 +224,73 @@ export interface ConsentPoliciesTable {
   published_at: number;
 }
 
+/** A note written about a profile (modules/annotations). */
+export interface ProfileNotesTable {
+  id: string;
+  environment_id: string;
+  profile_id: string;
+  subject: string | null;
+  content: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A tag defined in an environment; names are unique per environment. */
+export interface TagsTable {
+  id: string;
+  environment_id: string;
+  name: string;
+  description: string | null;
+  color: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A tag assigned to a profile. */
+export interface ProfileTagsTable {
+  profile_id: string;
+  tag_id: string;
+  environment_id: string;
+  assigned_at: number;
+}
+
+/** A device linked to a profile; one profile per device and environment. */
+export interface LinkedDevicesTable {
+  environment_id: string;
+  device_id: string;
+  profile_id: string;
+  type: 'web' | 'ios' | 'android' | 'other';
+  push_token: string | null;
+  push_channel: 'web-push' | 'mobile-push' | null;
+  name: string | null;
+  model: string | null;
+  os: string | null;
+  /** JSON object. */
+  attributes: string;
+  linked_at: number;
+  last_seen_at: number;
+}
+
+/** A system or device identifier of a profile (MyPreferences AlternateIds). */
+export interface ProfileAlternateIdsTable {
+  environment_id: string;
+  type: string;
+  value: string;
+  profile_id: string;
+  created_at: number;
+}
+
+/** A profile's group membership, or the search index entry of one of its custom fields. */
+export interface ProfileLabelsTable {
+  profile_id: string;
+  kind: 'group' | 'field';
+  name: string;
+  /** A field's value as text (strings as they are, anything else as JSON); '' for a group. */
+  value: string;
+  environment_id: string;
+  updated_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   environments: EnvironmentsTable;
@@ -245,4 +312,10 @@ export interface Database {
   consent_history: ConsentHistoryTable;
   consent_current: ConsentCurrentTable;
   consent_policies: ConsentPoliciesTable;
+  profile_notes: ProfileNotesTable;
+  tags: TagsTable;
+  profile_tags: ProfileTagsTable;
+  linked_devices: LinkedDevicesTable;
+  profile_alternate_ids: ProfileAlternateIdsTable;
+  profile_labels: ProfileLabelsTable;
 }

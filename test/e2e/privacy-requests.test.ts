@@ -116,6 +116,11 @@ describe('erasure', () => {
       consent_history: 0,
       consent_current: 0,
       bulk_exports: 0,
+      profile_notes: 0,
+      profile_tags: 0,
+      linked_devices: 0,
+      profile_alternate_ids: 0,
+      profile_labels: 0,
     });
     const after = await tableCounts(server.storage);
     expect(after.profiles).toBe(before.profiles - 2);

@@ -6,6 +6,7 @@ import { isTransientConflict } from '../../storage/errors.js';
 import { IdentityStep } from './identity-step.js';
 import {
   attach,
+  hasIdentifier,
   type IngestContext,
   loadProfile,
   reachableBy,
@@ -32,7 +33,17 @@ export interface IngestResult {
 }
 
 /** Where a group of events goes: an explicit reference, or the identifiers the events carry. */
-type Anchor = { ref: ProfileRef } | { event: CanonicalEvent };
+type Anchor = { ref: ProfileRef; customId?: string } | { event: CanonicalEvent };
+
+/** What a caller asserts about the addressed profile besides its events. */
+export interface ProfileClaims {
+  /**
+   * The profile's customId (a CRM's own key, set by an update). Attached when nobody holds it and
+   * the profile has none; another profile's customId, or a second one, is `identity_conflict`:
+   * like a userId, a customId never moves or changes silently.
+   */
+  customId?: string;
+}
 
 /**
  * An identifier held by a profile the public caller cannot reach: it may not be used, and a new
@@ -63,8 +74,9 @@ export class ProfileIngestService {
     ctx: IngestContext,
     ref: ProfileRef,
     events: CanonicalEvent[],
+    claims: ProfileClaims = {},
   ): Promise<IngestResult> {
-    return this.ingestGroup(ctx, { ref }, refKey(ref), events);
+    return this.ingestGroup(ctx, { ref, customId: claims.customId }, refKey(ref), events);
   }
 
   /**
@@ -167,6 +179,8 @@ export class ProfileIngestService {
       return { profile: existing, applied: 0, duplicates, suppressed };
     }
     const work = await this.resolveTarget(ctx, anchor);
+    if ('ref' in anchor && anchor.customId !== undefined)
+      await this.claimCustomId(ctx, work, anchor.customId);
     const fold = await this.repo.fold?.forEnvironment(ctx.environmentId);
     for (const event of fresh) {
       await this.identity.apply(ctx, work, event);
@@ -191,6 +205,23 @@ export class ProfileIngestService {
     }
     if (!ctx.preflight) await this.persist(ctx, work, fresh);
     return { profile: work.state, applied: fresh.length, duplicates, suppressed };
+  }
+
+  /** Attaches a customId the caller asserts for the profile (see {@link ProfileClaims}). */
+  private async claimCustomId(ctx: IngestContext, work: Work, value: string): Promise<void> {
+    const claim = { type: 'customId' as const, value };
+    if (hasIdentifier(work.state, claim)) return;
+    if (work.state.identifiers.some((i) => i.type === 'customId')) {
+      throw new AppError('identity_conflict', 'The profile already has another customId.');
+    }
+    const owner = (await this.repo.identities.findOwners(ctx.environmentId, [claim])).get(
+      `customId:${value}`,
+    );
+    // (A claim racing another one for the same value loses at the unique index and retries.)
+    if (owner !== undefined && owner !== work.state.id) {
+      throw new AppError('identity_conflict', 'That customId belongs to another profile.');
+    }
+    attach(work, claim);
   }
 
   /** Drops events whose messageId was already applied, or repeats one earlier in the batch. */

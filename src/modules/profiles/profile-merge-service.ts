@@ -1,6 +1,8 @@
-import { unmergeTraits } from '../../engine/index.js';
+import { mergeProfileStates, unmergeTraits } from '../../engine/index.js';
 import type { ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
+import { newId } from '../../lib/ids.js';
+import { loadProfile } from './ingest-work.js';
 import type { MergeRecord } from './merge-store.js';
 import type { ProfileQueryService } from './profile-query-service.js';
 import type { ProfileRef } from './profile-ref.js';
@@ -23,6 +25,99 @@ export class ProfileMergeService {
   async listMerges(environmentId: string, ref: ProfileRef): Promise<MergeRecord[]> {
     const profile = await this.queries.getProfile(environmentId, ref);
     return this.repo.merges.findByProfiles(environmentId, [profile.id, ...profile.mergedIds]);
+  }
+
+  /**
+   * Merges the profiles `from` names into the one `to` names, on request (an operator's "these
+   * are one person"), one logged, undoable merge per source, in order. The rule identity
+   * resolution follows holds here too: two profiles with different userIds are never merged.
+   * A source that already is the target (or was merged into it) is skipped.
+   */
+  async mergeProfiles(
+    environmentId: string,
+    to: ProfileRef,
+    from: ProfileRef[],
+  ): Promise<{ survivor: ProfileState; merges: MergeRecord[] }> {
+    const target = await this.queries.getProfile(environmentId, to);
+    const sources: ProfileState[] = [];
+    for (const ref of from) sources.push(await this.queries.getProfile(environmentId, ref));
+    const userIdOf = (s: ProfileState) => s.identifiers.find((i) => i.type === 'userId')?.value;
+    for (const source of sources) {
+      const a = userIdOf(target);
+      const b = userIdOf(source);
+      if (a !== undefined && b !== undefined && a !== b)
+        throw new AppError(
+          'identity_conflict',
+          'Profiles of two different userIds are never merged.',
+        );
+    }
+    return this.repo.slots.run(`${environmentId}/id:${target.id}`, async () => {
+      const merges: MergeRecord[] = [];
+      for (const source of sources) {
+        if (source.id === target.id) continue;
+        const record = await this.retried(() =>
+          this.attemptMerge(environmentId, target.id, source.id),
+        );
+        if (record) merges.push(record);
+      }
+      const survivor = await this.queries.getProfile(environmentId, { kind: 'id', id: target.id });
+      return { survivor, merges };
+    });
+  }
+
+  private async retried<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let i = 0; i < 5; i++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof WriteConflict)) throw error;
+      }
+    }
+    throw new AppError('profile_overloaded');
+  }
+
+  private async attemptMerge(
+    environmentId: string,
+    survivorId: string,
+    mergedId: string,
+  ): Promise<MergeRecord | null> {
+    const { profiles, identities, merges, storage } = this.repo;
+    const survivor = await loadProfile(this.repo, null, environmentId, survivorId);
+    const merged = await loadProfile(this.repo, null, environmentId, mergedId);
+    // Merged meanwhile (an earlier source of the same request, or identity resolution).
+    if (!merged) return null;
+    if (!survivor) throw new AppError('profile_not_found');
+    const { state, traitsFromMerged } = mergeProfileStates(survivor.state, merged.state);
+    const now = Date.now();
+    const record: MergeRecord = {
+      id: newId(),
+      environmentId,
+      survivorId,
+      mergedId,
+      reason: { eventType: 'merge-request', messageId: newId(), identifiers: [] },
+      survivorBefore: survivor.state,
+      mergedBefore: merged.state,
+      traitsFromMerged,
+      movedIdentifiers: merged.state.identifiers,
+      createdAt: now,
+      undoneAt: null,
+    };
+    // Identifiers the survivor already holds (a shared email) are not inserted twice.
+    const held = new Set(survivor.state.identifiers.map((i) => `${i.type}:${i.value}`));
+    await storage.write(async (trx) => {
+      await profiles.markMerged(trx, mergedId, survivorId, merged.version);
+      await identities.remove(trx, environmentId, mergedId, record.movedIdentifiers);
+      await identities.insert(
+        trx,
+        environmentId,
+        survivorId,
+        record.movedIdentifiers.filter((i) => !held.has(`${i.type}:${i.value}`)),
+        now,
+      );
+      await merges.insert(trx, record);
+      await profiles.update(trx, state, survivor.version);
+    });
+    return record;
   }
 
   /**

@@ -1,37 +1,55 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { IDENTIFIER_TYPES, type ProfileState } from '../../engine/types.js';
+import type { ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
-import { prepareEvents } from '../../modules/events/event-intake.js';
+import type { AnnotationServices } from '../../modules/annotations/annotations-module.js';
 import type { ProfileIngestService } from '../../modules/profiles/profile-ingest-service.js';
 import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
 import { parseProfileRef } from '../../modules/profiles/profile-ref.js';
 import { environmentOf } from '../../platform/auth.js';
+import { presentWithExtras } from './mypreferences-profile-presenter.js';
+import {
+  ProfileBodySchema,
+  ProfileListSchema,
+  ProfileSchema,
+  plainJson,
+} from './mypreferences-profile-schemas.js';
+import { isTesseraType, upsertProfile } from './mypreferences-profile-upsert.js';
+
+export { presentMyPreferencesProfile } from './mypreferences-profile-presenter.js';
 
 export interface MyPreferencesServices {
   ingest: ProfileIngestService;
   queries: ProfileQueryService;
+  annotations: AnnotationServices;
 }
 
-const SOURCE = 'mypreferences';
-
-/** A profile as the MyPreferences dialect shows it. */
-export function presentMyPreferencesProfile(state: ProfileState) {
-  return {
-    ProfileId: state.id,
-    AlternateIds: state.identifiers.map((i) => ({ Type: i.type, Value: i.value })),
-    Traits: state.traits,
-    CreatedDate: new Date(state.metadata.createdAt).toISOString(),
-    ModifiedDate: new Date(state.metadata.updatedAt).toISOString(),
-  };
-}
-
-const AlternateId = Type.Object({
-  Type: Type.String({ enum: [...IDENTIFIER_TYPES] }),
-  Value: Type.String({ minLength: 1, maxLength: 200 }),
+export const ClientParams = Type.Object({
+  clientId: Type.String({ minLength: 1, maxLength: 200 }),
 });
 
-const ClientParams = Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 200 }) });
+/**
+ * The live profiles a path reference names: a ProfileId, a Tessera identifier (`email:…`), or
+ * an alternate id of another system (`CRM:123`).
+ */
+export async function findProfilesByRef(
+  services: MyPreferencesServices,
+  environmentId: string,
+  ref: string,
+): Promise<ProfileState[]> {
+  const colon = ref.indexOf(':');
+  const type = ref.slice(0, colon);
+  if (colon > 0 && type !== 'id' && !isTesseraType(type)) {
+    const value = ref.slice(colon + 1);
+    if (value.length === 0) throw new AppError('invalid_reference');
+    const id = await services.annotations.alternateIds.findProfileId(environmentId, {
+      type,
+      value,
+    });
+    return id ? services.queries.findProfiles(environmentId, { kind: 'id', id }) : [];
+  }
+  return services.queries.findProfiles(environmentId, parseProfileRef(ref));
+}
 
 /** Reading and upserting profiles under `/Profiles/v4/{ClientId}/Profiles`. */
 export function profileRoutes(services: MyPreferencesServices): FastifyPluginAsyncTypebox {
@@ -40,24 +58,28 @@ export function profileRoutes(services: MyPreferencesServices): FastifyPluginAsy
       '/Profiles/v4/:clientId/Profiles/:profileId',
       {
         config: { scope: 'read' },
+        serializerCompiler: plainJson,
         schema: {
-          summary: 'MyPreferences: retrieve a profile by ProfileId or `Type:Value` alternate id',
+          summary:
+            'MyPreferences: retrieve a profile by ProfileId, `Type:Value` identifier or alternate id',
+          description:
+            'A shared email or phone may name several profiles: they come back as `{"Profiles": [...]}`.',
           tags: ['mypreferences'],
           params: Type.Object({
             clientId: ClientParams.properties.clientId,
             profileId: Type.String({ maxLength: 260 }),
           }),
+          response: { 200: Type.Union([ProfileSchema, ProfileListSchema]) },
         },
       },
       async (request) => {
-        const profiles = await services.queries.findProfiles(
-          environmentOf(request),
-          parseProfileRef(request.params.profileId),
-        );
+        const environmentId = environmentOf(request);
+        const profiles = await findProfilesByRef(services, environmentId, request.params.profileId);
         if (profiles.length === 0) throw new AppError('profile_not_found');
-        return profiles.length === 1
-          ? presentMyPreferencesProfile(profiles[0]!)
-          : { Profiles: profiles.map(presentMyPreferencesProfile) };
+        const presented = await Promise.all(
+          profiles.map((p) => presentWithExtras(services.annotations, environmentId, p)),
+        );
+        return presented.length === 1 ? presented[0]! : { Profiles: presented };
       },
     );
 
@@ -65,38 +87,20 @@ export function profileRoutes(services: MyPreferencesServices): FastifyPluginAsy
       '/Profiles/v4/:clientId/Profiles',
       {
         config: { scope: 'write' },
+        serializerCompiler: plainJson,
         schema: {
           summary:
-            'MyPreferences: create or update a profile named by its first unique alternate id',
+            'MyPreferences: create or update a profile named by its first alternate id, with its tags, custom fields and groups',
           tags: ['mypreferences'],
           params: ClientParams,
-          body: Type.Object({
-            AlternateIds: Type.Array(AlternateId, { minItems: 1, maxItems: 20 }),
-            Traits: Type.Optional(Type.Object({}, { additionalProperties: true })),
-          }),
+          body: ProfileBodySchema,
+          response: { 200: ProfileSchema },
         },
       },
       async (request) => {
-        const { AlternateIds, Traits } = request.body;
-        const [first, ...others] = AlternateIds;
-        const event = {
-          type: 'identify',
-          traits: Traits ?? {},
-          ...(first!.Type === 'userId' ? { userId: first!.Value } : {}),
-        };
-        const extra = others.filter((o) => o.Type === 'userId' || o.Type === 'anonymousId');
-        for (const other of extra) Object.assign(event, { [other.Type]: other.Value });
-        const events = prepareEvents([event], { receivedAt: Date.now(), requireProfileKey: false });
-        const result = await services.ingest.ingestForProfile(
-          { environmentId: environmentOf(request), source: SOURCE },
-          {
-            kind: 'identifier',
-            type: first!.Type as (typeof IDENTIFIER_TYPES)[number],
-            value: first!.Value,
-          },
-          events,
-        );
-        return presentMyPreferencesProfile(result.profile!);
+        const environmentId = environmentOf(request);
+        const profile = await upsertProfile(services, environmentId, request.body);
+        return presentWithExtras(services.annotations, environmentId, profile);
       },
     );
   };

@@ -11,6 +11,7 @@ import { consentRoutes } from './mypreferences-consent-routes.js';
 import { historyRoutes } from './mypreferences-history-routes.js';
 import { preferenceRoutes } from './mypreferences-preference-routes.js';
 import { type MyPreferencesServices, profileRoutes } from './mypreferences-profile-routes.js';
+import { profileSearchRoutes } from './mypreferences-profile-search-routes.js';
 
 export interface MyPreferencesSurfaceOptions {
   services: MyPreferencesServices & { tenants: TenantService; consents: ConsentService };
@@ -55,4 +56,5 @@ export const myPreferencesSurface: FastifyPluginAsyncTypebox<MyPreferencesSurfac
   await app.register(consentRoutes(opts.services));
   await app.register(preferenceRoutes(opts.services));
   await app.register(historyRoutes(opts.services));
+  await app.register(profileSearchRoutes(opts.services));
 };

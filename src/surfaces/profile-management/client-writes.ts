@@ -1,0 +1,45 @@
+import type { ProfileState } from '../../engine/types.js';
+import type { ProfileRef } from '../../modules/profiles/profile-ref.js';
+import { type ClientInput, clientIdentify, presentClient } from './client-mapping.js';
+import {
+  applyToProfile,
+  type ProfileManagementServices,
+  prepare,
+} from './profile-management-context.js';
+
+/** A profile as the API shows it, with the names of its tags. */
+export async function viewClient(
+  services: ProfileManagementServices,
+  environmentId: string,
+  state: ProfileState,
+) {
+  const tags = await services.annotations.tags.tagsOfProfile(environmentId, state);
+  return presentClient(
+    state,
+    tags.map((t) => t.name),
+  );
+}
+
+/**
+ * Applies a client body to the profile `ref` names (created when an identifier nobody holds
+ * names it): the fields as one identify event, then the body's `tags` by name (added, defined
+ * when new; tags not listed stay). Answers the profile as shown.
+ */
+export async function writeClient(
+  services: ProfileManagementServices,
+  environmentId: string,
+  ref: ProfileRef,
+  body: ClientInput,
+) {
+  const { profile } = await applyToProfile(
+    services,
+    environmentId,
+    ref,
+    prepare([clientIdentify(body)]),
+    // A customId is an identifier, not a trait: the core attaches it (or refuses, 409).
+    { customId: body.customId },
+  );
+  for (const name of body.tags ?? [])
+    await services.annotations.tags.assignTagByName(environmentId, profile, name);
+  return { profile, view: await viewClient(services, environmentId, profile) };
+}
