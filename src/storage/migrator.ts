@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005-jobs.js';
 import * as m0006 from './migrations/0006-personalization.js';
 import * as m0007 from './migrations/0007-consents.js';
 import * as m0008 from './migrations/0008-bulk.js';
+import * as m0010 from './migrations/0010-webhooks.js';
 
 /** Numbered, forward-only migrations; each runs on SQLite and PostgreSQL alike. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-personalization': m0006,
   '0007-consents': m0007,
   '0008-bulk': m0008,
+  '0010-webhooks': m0010,
 };
 
 /** Applies every pending migration; returns the names applied now. */

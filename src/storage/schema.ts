@@ -224,6 +224,62 @@ export interface ConsentPoliciesTable {
   published_at: number;
 }
 
+/** Webhook subscriptions of an environment (modules/webhooks); the secret is sealed. */
+export interface WebhookSubscriptionsTable {
+  id: string;
+  environment_id: string;
+  url: string;
+  /** JSON array of change event types. */
+  event_types: string;
+  secret_sealed: string;
+  /** 1 or 0 (one type on both engines). */
+  enabled: number;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Changes worth telling subscribers about, written with the change itself. */
+export interface ChangeEventsTable {
+  id: string;
+  environment_id: string;
+  type: string;
+  profile_id: string | null;
+  occurred_at: number;
+  /** JSON: ids and what changed, never more personal data than that. */
+  payload: string;
+}
+
+/** The webhook outbox: one row per change event and subscription. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  environment_id: string;
+  subscription_id: string;
+  change_event_id: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'abandoned';
+  attempts: number;
+  next_attempt_at: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Each delivery attempt (the delivery log of a subscription). */
+export interface WebhookAttemptsTable {
+  id: string;
+  environment_id: string;
+  subscription_id: string;
+  delivery_id: string;
+  change_event_id: string;
+  event_type: string;
+  attempt: number;
+  attempted_at: number;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   environments: EnvironmentsTable;
@@ -245,4 +301,8 @@ export interface Database {
   consent_history: ConsentHistoryTable;
   consent_current: ConsentCurrentTable;
   consent_policies: ConsentPoliciesTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  change_events: ChangeEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
