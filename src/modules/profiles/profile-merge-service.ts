@@ -79,12 +79,24 @@ export class ProfileMergeService {
       (i) => !survivorHad.has(`${i.type}:${i.value}`),
     );
     const now = Date.now();
+    const sink = await this.repo.changes?.forEnvironment(environmentId);
     await storage.write(async (trx) => {
       await profiles.update(trx, restoredSurvivor, survivor.version);
       await profiles.update(trx, restored, merged.version);
       await identities.remove(trx, environmentId, record.survivorId, giveBack);
       await identities.insert(trx, environmentId, record.mergedId, record.movedIdentifiers, now);
       await merges.markUndone(trx, record.id, now);
+      await sink?.write(trx, [
+        {
+          type: 'profile.unmerged',
+          profileId: record.survivorId,
+          payload: {
+            mergeId: record.id,
+            survivorId: record.survivorId,
+            restoredId: record.mergedId,
+          },
+        },
+      ]);
     });
     return { survivor: restoredSurvivor, restored };
   }

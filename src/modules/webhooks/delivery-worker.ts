@@ -97,7 +97,7 @@ export class DeliveryWorker {
     const at = this.now();
     const subscription = await this.subscriptions.findAnyById(delivery.subscription_id);
     const event = await this.events.findAnyById(delivery.change_event_id);
-    if (!subscription || !subscription.enabled || !event) {
+    if (!subscription?.enabled || !event) {
       await this.deliveries.settle(delivery.id, {
         status: 'abandoned',
         nextAttemptAt: at,
