@@ -6,10 +6,11 @@ import type { Authenticators } from '../../platform/auth.js';
 import { toAppError } from '../../platform/error-mapping.js';
 import { registerJsonParser } from '../../platform/json-body.js';
 import { registerMyPreferencesAuth, UnknownClientError } from './mypreferences-auth.js';
+import { eventRoutes, type MyPreferencesEventServices } from './mypreferences-event-routes.js';
 import { type MyPreferencesServices, profileRoutes } from './mypreferences-profile-routes.js';
 
 export interface MyPreferencesSurfaceOptions {
-  services: MyPreferencesServices & { tenants: TenantService };
+  services: MyPreferencesServices & MyPreferencesEventServices & { tenants: TenantService };
   auth: Authenticators;
   hmac: HmacAuthenticator;
   maxJsonDepth: number;
@@ -48,4 +49,5 @@ export const myPreferencesSurface: FastifyPluginAsyncTypebox<MyPreferencesSurfac
     tenants: opts.services.tenants,
   });
   await app.register(profileRoutes(opts.services));
+  await app.register(eventRoutes(opts.services));
 };
