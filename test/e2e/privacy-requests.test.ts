@@ -115,6 +115,8 @@ describe('erasure', () => {
       audience_events: 0,
       consent_history: 0,
       consent_current: 0,
+      change_events: 0,
+      webhook_deliveries: 0,
     });
     const after = await tableCounts(server.storage);
     expect(after.profiles).toBe(before.profiles - 2);
