@@ -126,6 +126,31 @@ describe('opt-out and erasure', () => {
   });
 });
 
+describe('environments without subscriptions', () => {
+  it('write nothing extra on the hot path (and a disabled subscription counts as none)', async () => {
+    const quietKey = await server.createKey(['admin'], 'default', 'quiet');
+    const off = await server.request(
+      'POST',
+      '/v1/webhooks',
+      { url: `${receiver.url}/off`, eventTypes: ['profile.created'], enabled: false },
+      quietKey,
+    );
+    expect(off.status).toBe(201);
+    const count = async () =>
+      Number(
+        (
+          await server.storage.db
+            .selectFrom('change_events')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await count();
+    expect((await ingest('userId:quiet', { a: 1 }, quietKey)).status).toBe(200);
+    expect(await count()).toBe(before);
+  });
+});
+
 describe('events API', () => {
   it('pages change events oldest first and filters by subscription, profile and type', async () => {
     const readKey = await server.createKey(['read'], 'default', 'main');

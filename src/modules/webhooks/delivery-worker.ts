@@ -37,7 +37,7 @@ export function backoffMs(attempt: number, baseMs: number, random = Math.random)
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
-  private draining = false;
+  private draining: Promise<void> | null = null;
   private stopped = false;
   private readonly now: () => number;
 
@@ -61,16 +61,16 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.draining;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   kick(): void {
     if (this.draining || this.stopped) return;
-    this.draining = true;
-    this.drain()
+    this.draining = this.drain()
       .catch((err: unknown) => this.log.error({ err }, 'webhook delivery drain failed'))
       .finally(() => {
-        this.draining = false;
+        this.draining = null;
       });
   }
 

@@ -45,6 +45,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['environment_id', 'id'])
     .execute();
   await db.schema
+    .createIndex('change_events_type')
+    .on('change_events')
+    .columns(['environment_id', 'type', 'id'])
+    .execute();
+  await db.schema
     .createIndex('change_events_profile')
     .on('change_events')
     .columns(['profile_id', 'id'])
