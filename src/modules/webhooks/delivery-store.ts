@@ -16,6 +16,15 @@ export class DeliveryStore {
    * LOCKED lets concurrent claimers pass over each other's rows instead of queueing on them.
    */
   async claim(now: number, leaseMs: number): Promise<WebhookDeliveriesTable | undefined> {
+    // A plain read first: the idle poll (the common case) never takes SQLite's write lock.
+    const due = await this.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .limit(1)
+      .executeTakeFirst();
+    if (!due) return undefined;
     return this.db
       .updateTable('webhook_deliveries')
       .set((eb) => ({
