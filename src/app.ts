@@ -41,6 +41,7 @@ import { ProfileMergeService } from './modules/profiles/profile-merge-service.js
 import { ProfileQueryService } from './modules/profiles/profile-query-service.js';
 import { ProfileRepository } from './modules/profiles/profile-repository.js';
 import { TenantService } from './modules/tenants/tenant-service.js';
+import { createWebhooksModule, type WebhooksModule } from './modules/webhooks/webhooks-module.js';
 import { registerHealthRoutes } from './platform/health.js';
 import { loggerOptions } from './platform/logging.js';
 import { startMaintenance } from './platform/maintenance.js';
@@ -88,6 +89,8 @@ export interface Services {
   /** Import and export jobs (kinds `bulk-import`, `bulk-export`); the CLI runs the same code. */
   bulk: BulkService;
   erasure: ErasureService;
+  /** Subscriptions, the events API and the delivery worker (started with the app). */
+  webhooks: WebhooksModule;
 }
 
 export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
@@ -115,9 +118,13 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
   );
   const queries = new ProfileQueryService(repo);
   const memberships = new MembershipRefresh(repo);
+  const webhooks = createWebhooksModule(deps.storage, deps.masterKey, deps.config, log);
+  repo.changes = webhooks.recorder;
+  repo.addPersonalDataStore(webhooks.personalData);
   const consents = new ConsentService(deps.storage, {
     now: deps.now,
     guard: profileWriteGuard(repo),
+    changes: webhooks.recorder,
     afterConsentChange: (environmentId, profileId) => memberships.refresh(environmentId, profileId),
   });
   repo.addPersonalDataStore(consents);
@@ -155,6 +162,7 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
       maxJsonDepth: deps.config.maxJsonDepth,
     }),
     erasure: new ErasureService(repo, queries, jobs),
+    webhooks,
   };
 }
 
@@ -294,7 +302,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const maintenance = startMaintenance(services.repo, config, app.log);
   services.jobs.start();
+  services.webhooks.worker.start();
   app.addHook('onClose', async () => {
+    await services.webhooks.worker.stop();
     services.bulk.stop();
     await services.jobs.stop();
     maintenance.stop();

@@ -48,6 +48,14 @@ export const ConfigSchema = Type.Object({
   tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 86_400 }),
   /** How long a rotated-out secret keeps working (seconds). */
   rotationGraceSeconds: Type.Integer({ minimum: 0 }),
+  /** Let webhooks reach private, loopback and link-local addresses (local testing only). */
+  webhooksAllowPrivateTargets: Type.Boolean(),
+  /** How long one webhook delivery attempt may take, ms. */
+  webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+  /** First retry delay of a failed delivery, ms (doubles per attempt, with jitter). */
+  webhookRetryBaseMs: Type.Integer({ minimum: 10 }),
+  /** Attempts before a delivery is marked failed. */
+  webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -71,6 +79,10 @@ export const DEFAULT_CONFIG: Config = {
   trustProxy: 'false',
   tokenTtlSeconds: 28_800,
   rotationGraceSeconds: 86_400,
+  webhooksAllowPrivateTargets: false,
+  webhookTimeoutMs: 10_000,
+  webhookRetryBaseMs: 30_000,
+  webhookMaxAttempts: 10,
 };
 
 /** Environment variable → config key. */
@@ -96,6 +108,10 @@ const ENV_KEYS: Record<string, keyof Config> = {
   TESSERA_TRUST_PROXY: 'trustProxy',
   TESSERA_TOKEN_TTL_SECONDS: 'tokenTtlSeconds',
   TESSERA_ROTATION_GRACE_SECONDS: 'rotationGraceSeconds',
+  TESSERA_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'webhooksAllowPrivateTargets',
+  TESSERA_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
+  TESSERA_WEBHOOK_RETRY_BASE_MS: 'webhookRetryBaseMs',
+  TESSERA_WEBHOOK_MAX_ATTEMPTS: 'webhookMaxAttempts',
 };
 
 /** Settings whose values never appear in an error message. */

@@ -9,6 +9,7 @@ import * as m0007 from './migrations/0007-consents.js';
 import * as m0008 from './migrations/0008-bulk.js';
 import * as m0009 from './migrations/0009-annotations.js';
 import * as m0010 from './migrations/0010-profile-extras.js';
+import * as m0011 from './migrations/0011-webhooks.js';
 
 /** Numbered, forward-only migrations; each runs on SQLite and PostgreSQL alike. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-bulk': m0008,
   '0009-annotations': m0009,
   '0010-profile-extras': m0010,
+  '0011-webhooks': m0011,
 };
 
 /** Applies every pending migration; returns the names applied now. */

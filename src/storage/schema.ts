@@ -291,6 +291,62 @@ export interface ProfileLabelsTable {
   updated_at: number;
 }
 
+/** Webhook subscriptions of an environment (modules/webhooks); the secret is sealed. */
+export interface WebhookSubscriptionsTable {
+  id: string;
+  environment_id: string;
+  url: string;
+  /** JSON array of change event types. */
+  event_types: string;
+  secret_sealed: string;
+  /** 1 or 0 (one type on both engines). */
+  enabled: number;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Changes worth telling subscribers about, written with the change itself. */
+export interface ChangeEventsTable {
+  id: string;
+  environment_id: string;
+  type: string;
+  profile_id: string | null;
+  occurred_at: number;
+  /** JSON: ids and what changed, never more personal data than that. */
+  payload: string;
+}
+
+/** The webhook outbox: one row per change event and subscription. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  environment_id: string;
+  subscription_id: string;
+  change_event_id: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'abandoned';
+  attempts: number;
+  next_attempt_at: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Each delivery attempt (the delivery log of a subscription). */
+export interface WebhookAttemptsTable {
+  id: string;
+  environment_id: string;
+  subscription_id: string;
+  delivery_id: string;
+  change_event_id: string;
+  event_type: string;
+  attempt: number;
+  attempted_at: number;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   environments: EnvironmentsTable;
@@ -318,4 +374,8 @@ export interface Database {
   linked_devices: LinkedDevicesTable;
   profile_alternate_ids: ProfileAlternateIdsTable;
   profile_labels: ProfileLabelsTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  change_events: ChangeEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -121,6 +121,8 @@ describe('erasure', () => {
       linked_devices: 0,
       profile_alternate_ids: 0,
       profile_labels: 0,
+      change_events: 0,
+      webhook_deliveries: 0,
     });
     const after = await tableCounts(server.storage);
     expect(after.profiles).toBe(before.profiles - 2);

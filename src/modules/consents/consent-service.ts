@@ -22,8 +22,11 @@ import {
   preferenceRecordOf,
 } from '../../engine/consent-validate.js';
 import { newId } from '../../lib/ids.js';
+import { parseStored } from '../../lib/json.js';
 import type { ConsentHistoryTable, Database } from '../../storage/schema.js';
 import type { Storage } from '../../storage/storage.js';
+import type { ChangeRecorder } from '../webhooks/change-types.js';
+import { dataPointChange } from '../webhooks/consent-changes.js';
 import type { ProfileWriteGuard } from './consent-guard.js';
 import { ConsentPolicies, type PolicyVersion } from './consent-policies.js';
 import {
@@ -73,12 +76,15 @@ export class ConsentService {
   private readonly guard: ProfileWriteGuard;
   private readonly policies: ConsentPolicies;
   private readonly afterConsentChange?: (environmentId: string, profileId: string) => Promise<void>;
+  private readonly changes: ChangeRecorder | null;
 
   constructor(
     private readonly storage: Storage,
     options: {
       now?: () => number;
       guard?: ProfileWriteGuard;
+      /** Records `consent.changed` / `preference.changed` in the same transaction (webhooks). */
+      changes?: ChangeRecorder;
       /**
        * Called after a consent change is committed (outside the profile's write slot), so that
        * audience memberships that test consent follow it (see MembershipRefresh).
@@ -86,6 +92,7 @@ export class ConsentService {
       afterConsentChange?: (environmentId: string, profileId: string) => Promise<void>;
     } = {},
   ) {
+    this.changes = options.changes ?? null;
     this.store = new ConsentStore(storage.db);
     this.policies = new ConsentPolicies(storage, this.store);
     this.now = options.now ?? Date.now;
@@ -248,8 +255,9 @@ export class ConsentService {
     profile: ConsentSubject,
     build: (at: number) => DataPointRecord,
   ): Promise<DataPointRecord> {
-    return this.guard(environmentId, profile.id, () =>
-      this.storage.write(async (trx) => {
+    return this.guard(environmentId, profile.id, async () => {
+      const sink = await this.changes?.forEnvironment(environmentId);
+      return this.storage.write(async (trx) => {
         const record = build(this.now());
         const key = dataPointKey(record);
         const rows = await this.store.findCurrent(
@@ -289,9 +297,10 @@ export class ConsentService {
           });
         }
         await this.store.appendHistory(trx, history);
+        await sink?.write(trx, history.map(changeOf));
         return record;
-      }),
-    );
+      });
+    });
   }
 
   /**
@@ -319,7 +328,8 @@ export class ConsentService {
     return [...latest.values()].map((row) => lapseOf(row.record, now)?.record ?? row.record);
   }
 
-  private recordLapses(environmentId: string, due: CurrentRow[], now: number): Promise<void> {
+  private async recordLapses(environmentId: string, due: CurrentRow[], now: number): Promise<void> {
+    const sink = await this.changes?.forEnvironment(environmentId);
     return this.storage.write(async (trx) => {
       for (const row of due) {
         const lapse = lapseOf(row.record, now);
@@ -333,10 +343,18 @@ export class ConsentService {
           row.historyId,
           { historyId: entry.id, record: entry.record, updatedAt: now },
         );
-        if (moved) await this.store.appendHistory(trx, [entry]);
+        if (moved) {
+          await this.store.appendHistory(trx, [entry]);
+          await sink?.write(trx, [changeOf(entry)]);
+        }
       }
     });
   }
+}
+
+/** A history entry as a webhook change event. */
+function changeOf(row: ConsentHistoryTable) {
+  return dataPointChange(row.profile_id, row.change, parseStored<DataPointRecord>(row.record));
 }
 
 function treeOf(profile: ConsentSubject): string[] {

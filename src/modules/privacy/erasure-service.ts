@@ -42,7 +42,13 @@ export class ErasureService {
   ) {
     jobs.register(ERASURE_JOB, async (job) => {
       const { profileIds } = job.payload as { profileIds: string[] };
-      await this.repo.storage.write((trx) => this.repo.erase(trx, profileIds));
+      const sink = await this.repo.changes?.forEnvironment(job.environmentId);
+      await this.repo.storage.write(async (trx) => {
+        await this.repo.erase(trx, profileIds);
+        await sink?.write(trx, [
+          { type: 'profile.deleted', profileId: null, payload: { profileIds, reason: 'erasure' } },
+        ]);
+      });
     });
   }
 

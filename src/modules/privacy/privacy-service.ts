@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Identifier } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import type { ProfileRepository } from '../profiles/profile-repository.js';
@@ -36,6 +37,7 @@ export class PrivacyService {
         ...stored.state.identifiers.filter((i) => i.type !== 'email' && i.type !== 'phone'),
       );
     }
+    const sink = await this.repo.changes?.forEnvironment(environmentId);
     // Taking each profile's write slot keeps a concurrent write from re-creating what is erased.
     const erase = () =>
       this.repo.storage.write(async (trx) => {
@@ -47,6 +49,21 @@ export class PrivacyService {
           `opt-out:${source}`,
           Date.now(),
         );
+        // Written after the erase (which removes the person's change events) and tied to no
+        // profile, so it outlives them; the user id travels only as a SHA-256 a receiver who
+        // holds it can match.
+        if (!already && sink?.wants('profile.opted_out')) {
+          await sink.write(trx, [
+            {
+              type: 'profile.opted_out',
+              profileId: null,
+              payload: {
+                userIdSha256: createHash('sha256').update(userId).digest('hex'),
+                erasedProfileIds: trees,
+              },
+            },
+          ]);
+        }
       });
     await this.repo.slots.run(`${environmentId}/userId:${userId}`, erase);
     return { optedOutNow: !already, erasedProfiles: trees.length };

@@ -3,6 +3,7 @@ import type { CanonicalEvent, Identifier, ProfileState } from '../../engine/type
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { isTransientConflict } from '../../storage/errors.js';
+import { ingestChanges } from '../webhooks/profile-changes.js';
 import { IdentityStep } from './identity-step.js';
 import {
   attach,
@@ -181,6 +182,7 @@ export class ProfileIngestService {
     const work = await this.resolveTarget(ctx, anchor);
     if ('ref' in anchor && anchor.customId !== undefined)
       await this.claimCustomId(ctx, work, anchor.customId);
+    const before = work.state;
     const fold = await this.repo.fold?.forEnvironment(ctx.environmentId);
     for (const event of fresh) {
       await this.identity.apply(ctx, work, event);
@@ -202,6 +204,19 @@ export class ProfileIngestService {
       const after = await fold.afterEvents(work.state);
       work.state = after.state;
       if (after.write) work.extraWrites.push(after.write);
+    }
+    // Webhooks: read before the transaction, and null (nothing to write) without subscriptions.
+    const sink = ctx.preflight ? null : await this.repo.changes?.forEnvironment(ctx.environmentId);
+    if (sink) {
+      const changes = ingestChanges({
+        created: work.version === null,
+        before,
+        after: work.state,
+        newIdentifierTypes: work.newIdentifiers.map((i) => i.type),
+        eventTypes: fresh.map((e) => e.type),
+        merges: work.merges.map(({ record }) => record),
+      });
+      work.extraWrites.push((trx) => sink.write(trx, changes));
     }
     if (!ctx.preflight) await this.persist(ctx, work, fresh);
     return { profile: work.state, applied: fresh.length, duplicates, suppressed };

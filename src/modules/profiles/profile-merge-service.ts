@@ -104,6 +104,7 @@ export class ProfileMergeService {
     };
     // Identifiers the survivor already holds (a shared email) are not inserted twice.
     const held = new Set(survivor.state.identifiers.map((i) => `${i.type}:${i.value}`));
+    const sink = await this.repo.changes?.forEnvironment(environmentId);
     await storage.write(async (trx) => {
       await profiles.markMerged(trx, mergedId, survivorId, merged.version);
       await identities.remove(trx, environmentId, mergedId, record.movedIdentifiers);
@@ -116,6 +117,13 @@ export class ProfileMergeService {
       );
       await merges.insert(trx, record);
       await profiles.update(trx, state, survivor.version);
+      await sink?.write(trx, [
+        {
+          type: 'profile.merged',
+          profileId: survivorId,
+          payload: { mergeId: record.id, survivorId, mergedId, trigger: 'merge-request' },
+        },
+      ]);
     });
     return record;
   }
@@ -174,12 +182,24 @@ export class ProfileMergeService {
       (i) => !survivorHad.has(`${i.type}:${i.value}`),
     );
     const now = Date.now();
+    const sink = await this.repo.changes?.forEnvironment(environmentId);
     await storage.write(async (trx) => {
       await profiles.update(trx, restoredSurvivor, survivor.version);
       await profiles.update(trx, restored, merged.version);
       await identities.remove(trx, environmentId, record.survivorId, giveBack);
       await identities.insert(trx, environmentId, record.mergedId, record.movedIdentifiers, now);
       await merges.markUndone(trx, record.id, now);
+      await sink?.write(trx, [
+        {
+          type: 'profile.unmerged',
+          profileId: record.survivorId,
+          payload: {
+            mergeId: record.id,
+            survivorId: record.survivorId,
+            restoredId: record.mergedId,
+          },
+        },
+      ]);
     });
     return { survivor: restoredSurvivor, restored };
   }

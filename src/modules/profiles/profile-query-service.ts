@@ -87,8 +87,19 @@ export class ProfileQueryService {
   async deleteProfile(environmentId: string, ref: ProfileRef, visibleTo?: string): Promise<void> {
     const profile = await this.getProfile(environmentId, ref, visibleTo);
     const ids = [profile.id, ...profile.mergedIds];
+    const sink = await this.repo.changes?.forEnvironment(environmentId);
     await this.repo.slots.run(`${environmentId}/id:${profile.id}`, () =>
-      this.repo.storage.write((trx) => this.repo.erase(trx, ids)),
+      this.repo.storage.write(async (trx) => {
+        await this.repo.erase(trx, ids);
+        // After the erase, which removes the profile's earlier change events.
+        await sink?.write(trx, [
+          {
+            type: 'profile.deleted',
+            profileId: profile.id,
+            payload: { profileIds: ids, reason: 'deleted' },
+          },
+        ]);
+      }),
     );
   }
 

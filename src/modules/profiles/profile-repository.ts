@@ -4,6 +4,7 @@ import type { Storage } from '../../storage/storage.js';
 import { DedupeStore } from '../events/dedupe-store.js';
 import { EventStore } from '../events/event-store.js';
 import type { SuppressionList } from '../privacy/suppression-list.js';
+import type { ChangeRecorder } from '../webhooks/change-types.js';
 import type { FoldExtension } from './fold-extension.js';
 import { IdentityStore } from './identity-store.js';
 import { MergeStore } from './merge-store.js';
@@ -28,6 +29,8 @@ export class ProfileRepository {
   readonly dedupe: DedupeStore;
   readonly slots: ProfileWriteSlots;
   private readonly dataStores: PersonalDataStore[] = [];
+  /** Where changes are reported for webhooks (null: nobody listens). */
+  changes: ChangeRecorder | null = null;
 
   constructor(
     readonly storage: Storage,
@@ -62,6 +65,7 @@ export class ProfileRepository {
       this.storage.engine === 'postgres',
     );
     bound.dataStores.push(...this.dataStores);
+    bound.changes = this.changes;
     return bound;
   }
 

@@ -8,13 +8,15 @@ import { toAppError } from '../../platform/error-mapping.js';
 import { registerJsonParser } from '../../platform/json-body.js';
 import { registerMyPreferencesAuth, UnknownClientError } from './mypreferences-auth.js';
 import { consentRoutes } from './mypreferences-consent-routes.js';
+import { eventRoutes, type MyPreferencesEventServices } from './mypreferences-event-routes.js';
 import { historyRoutes } from './mypreferences-history-routes.js';
 import { preferenceRoutes } from './mypreferences-preference-routes.js';
 import { type MyPreferencesServices, profileRoutes } from './mypreferences-profile-routes.js';
 import { profileSearchRoutes } from './mypreferences-profile-search-routes.js';
 
 export interface MyPreferencesSurfaceOptions {
-  services: MyPreferencesServices & { tenants: TenantService; consents: ConsentService };
+  services: MyPreferencesServices &
+    MyPreferencesEventServices & { tenants: TenantService; consents: ConsentService };
   auth: Authenticators;
   hmac: HmacAuthenticator;
   maxJsonDepth: number;
@@ -57,4 +59,5 @@ export const myPreferencesSurface: FastifyPluginAsyncTypebox<MyPreferencesSurfac
   await app.register(preferenceRoutes(opts.services));
   await app.register(historyRoutes(opts.services));
   await app.register(profileSearchRoutes(opts.services));
+  await app.register(eventRoutes(opts.services));
 };

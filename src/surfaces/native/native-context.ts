@@ -7,12 +7,14 @@ import type { TenantService } from '../../modules/tenants/tenant-service.js';
 import type { BulkRouteServices } from './bulk-routes.js';
 import type { ConsentRouteServices } from './consent-routes.js';
 import type { PersonalizationRouteServices } from './personalization-routes.js';
+import type { WebhookRouteServices } from './webhook-routes.js';
 
 /** The services the native surface translates to. */
 export interface NativeServices
   extends PersonalizationRouteServices,
     BulkRouteServices,
-    ConsentRouteServices {
+    ConsentRouteServices,
+    WebhookRouteServices {
   ingest: ProfileIngestService;
   queries: ProfileQueryService;
   merges: ProfileMergeService;

@@ -14,6 +14,7 @@ import { personalizationRoutes } from './personalization-routes.js';
 import { privacyRoutes } from './privacy-routes.js';
 import { profileRoutes } from './profile-routes.js';
 import { surfaceKeyRoutes } from './surface-key-routes.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 export interface NativeSurfaceOptions {
   services: NativeServices;
@@ -40,4 +41,5 @@ export const nativeSurface: FastifyPluginAsyncTypebox<NativeSurfaceOptions> = as
   await app.register(consentRoutes(opts.services));
   await app.register(bulkRoutes(opts.services));
   await app.register(privacyRoutes(opts.services));
+  await app.register(webhookRoutes(opts.services));
 };

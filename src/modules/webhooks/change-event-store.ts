@@ -1,0 +1,148 @@
+import type { Kysely, Transaction } from 'kysely';
+import { parseStored } from '../../lib/json.js';
+import type {
+  ChangeEventsTable,
+  Database,
+  WebhookAttemptsTable,
+  WebhookDeliveriesTable,
+} from '../../storage/schema.js';
+
+export interface ChangeEvent {
+  id: string;
+  environmentId: string;
+  type: string;
+  profileId: string | null;
+  occurredAt: number;
+  payload: Record<string, unknown>;
+}
+
+export interface ChangeEventFilter {
+  environmentId: string;
+  subscriptionId?: string;
+  profileId?: string;
+  type?: string;
+  /** Cursor: the id of the last event of the previous page. */
+  after?: string;
+  limit: number;
+}
+
+export function eventFromRow(row: ChangeEventsTable): ChangeEvent {
+  return {
+    id: row.id,
+    environmentId: row.environment_id,
+    type: row.type,
+    profileId: row.profile_id,
+    occurredAt: Number(row.occurred_at),
+    payload: parseStored(row.payload),
+  };
+}
+
+/** Change events, their outbox rows and the delivery log (modules/webhooks owns the tables). */
+export class ChangeEventStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(
+    trx: Transaction<Database>,
+    events: ChangeEventsTable[],
+    deliveries: WebhookDeliveriesTable[],
+  ): Promise<void> {
+    if (events.length > 0) await trx.insertInto('change_events').values(events).execute();
+    if (deliveries.length > 0)
+      await trx.insertInto('webhook_deliveries').values(deliveries).execute();
+  }
+
+  /** Events oldest first; by subscription: the events that subscription was sent. */
+  async find(filter: ChangeEventFilter): Promise<ChangeEvent[]> {
+    let query = this.db
+      .selectFrom('change_events')
+      .selectAll('change_events')
+      .where('change_events.environment_id', '=', filter.environmentId);
+    if (filter.subscriptionId !== undefined) {
+      const subscriptionId = filter.subscriptionId;
+      query = query.where('change_events.id', 'in', (eb) =>
+        eb
+          .selectFrom('webhook_deliveries')
+          .select('change_event_id')
+          .where('subscription_id', '=', subscriptionId),
+      );
+    }
+    if (filter.profileId !== undefined)
+      query = query.where('change_events.profile_id', '=', filter.profileId);
+    if (filter.type !== undefined) query = query.where('change_events.type', '=', filter.type);
+    if (filter.after !== undefined) query = query.where('change_events.id', '>', filter.after);
+    const rows = await query.orderBy('change_events.id').limit(filter.limit).execute();
+    return rows.map(eventFromRow);
+  }
+
+  async findById(environmentId: string, id: string): Promise<ChangeEvent | undefined> {
+    const row = await this.db
+      .selectFrom('change_events')
+      .selectAll()
+      .where('id', '=', id)
+      .where('environment_id', '=', environmentId)
+      .executeTakeFirst();
+    return row && eventFromRow(row);
+  }
+
+  async findAnyById(id: string): Promise<ChangeEvent | undefined> {
+    const row = await this.db
+      .selectFrom('change_events')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && eventFromRow(row);
+  }
+
+  /** A subscription's delivery log, newest first. */
+  async findAttempts(subscriptionId: string, before: string | undefined, limit: number) {
+    let query = this.db
+      .selectFrom('webhook_attempts')
+      .selectAll()
+      .where('subscription_id', '=', subscriptionId);
+    if (before !== undefined) query = query.where('id', '<', before);
+    return query.orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  async insertAttempt(row: WebhookAttemptsTable): Promise<void> {
+    await this.db.insertInto('webhook_attempts').values(row).execute();
+  }
+
+  /** Erases the change events of these profiles with their deliveries and delivery log. */
+  async deleteByProfiles(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
+    if (profileIds.length === 0) return;
+    const ids = trx.selectFrom('change_events').select('id').where('profile_id', 'in', profileIds);
+    await trx.deleteFrom('webhook_attempts').where('change_event_id', 'in', ids).execute();
+    await trx.deleteFrom('webhook_deliveries').where('change_event_id', 'in', ids).execute();
+    await trx.deleteFrom('change_events').where('profile_id', 'in', profileIds).execute();
+  }
+
+  async countByProfiles(profileIds: string[]): Promise<Record<string, number>> {
+    if (profileIds.length === 0) return { change_events: 0, webhook_deliveries: 0 };
+    const events = await this.db
+      .selectFrom('change_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('profile_id', 'in', profileIds)
+      .executeTakeFirstOrThrow();
+    const deliveries = await this.db
+      .selectFrom('webhook_deliveries')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('change_event_id', 'in', (eb) =>
+        eb.selectFrom('change_events').select('id').where('profile_id', 'in', profileIds),
+      )
+      .executeTakeFirstOrThrow();
+    return { change_events: Number(events.n), webhook_deliveries: Number(deliveries.n) };
+  }
+
+  async exportByProfiles(environmentId: string, profileIds: string[]) {
+    if (profileIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('change_events')
+      .selectAll()
+      .where('environment_id', '=', environmentId)
+      .where('profile_id', 'in', profileIds)
+      .orderBy('id')
+      .limit(100_000)
+      .execute();
+    return rows.map(eventFromRow);
+  }
+}
