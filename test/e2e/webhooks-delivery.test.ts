@@ -153,6 +153,22 @@ describe('deliveries', () => {
     expect(left.body.data.map((e: { type: string }) => e.type)).toEqual(['profile.deleted']);
   });
 
+  it('deliver merges asked for through the profile management API', async () => {
+    const create = async (customId: string) =>
+      (await server.request('POST', '/v4/clients', { customId })).body.clientId as string;
+    const target = await create('wh-merge-target');
+    const source = await create('wh-merge-source');
+    const res = await server.request(
+      'POST',
+      `/v4/clients/merge/from/ids/${source}/to/id/${target}`,
+    );
+    expect(res.status).toBe(200);
+    const event = await waitFor(
+      () => at('/main', 'profile.merged').filter((r) => r.json.data.mergedId === source)[0],
+    );
+    expect(event.json.data).toMatchObject({ survivorId: target, trigger: 'merge-request' });
+  });
+
   it('deliver audience entries and exits, and consent and preference changes', async () => {
     await server.request('POST', '/v1/audiences', {
       id: 'vip',
