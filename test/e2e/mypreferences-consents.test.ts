@@ -341,7 +341,8 @@ describe('MyPreferences consents under OAuth', () => {
 
   it('refuses every consent route without a credential', async () => {
     const routes = server.app.routeTable.filter(
-      (r) => r.surface === 'mypreferences' && r.url.includes(':profileId/'),
+      (r) =>
+        r.surface === 'mypreferences' && /:profileId\/(Consents|Preferences|History)/.test(r.url),
     );
     expect(routes.length).toBe(7);
     for (const route of routes) {
