@@ -79,6 +79,10 @@ export function runPrimary(options: PrimaryOptions): void {
   const fork = () => {
     const worker = cluster.fork();
     alive.set(worker.id, { startedAt: Date.now() });
+    // An IPC failure is reported here; unhandled, it would end the primary. `exit` follows.
+    worker.on('error', (err) =>
+      log('warn', 'worker error', { worker: worker.id, err: String(err) }),
+    );
     worker.on('message', (message: unknown) => {
       if (!isListeningMessage(message)) return;
       listening.add(worker.id);
