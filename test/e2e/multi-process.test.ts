@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type RawResponse,
@@ -16,6 +18,7 @@ import { databaseUrlForDir, dropDatabaseForDir, testEngine } from '../helpers/te
  * PostgreSQL database of its own, or a SQLite file the three workers share), with Redis.
  * Requests go on fresh connections, which node:cluster deals out to the workers in turn.
  */
+const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'tessera-multi-'));
 let server: ServerProcess;
 let key: string;
@@ -75,6 +78,24 @@ describe(`serve --workers 3 on one ${testEngine} database`, { timeout: 60_000 },
     expect(server.output.text).toMatch(/with 3 workers/);
     expect(server.output.text.match(/tsk_/g)).toHaveLength(1);
     expect(server.output.text).not.toMatch(/rate limits .* per process/);
+  });
+
+  it('warns at start, without REDIS_URL, that rate limits are per process', async () => {
+    // Production without a master key stops right after the warnings: no worker is forked.
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: `sqlite://${path.join(dir, 'warn.db')}`,
+    };
+    delete env.REDIS_URL;
+    delete env.TESSERA_MASTER_KEY;
+    const failed = await run(process.execPath, ['dist/cli.js', 'serve', '--workers', '2'], {
+      env,
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toMatch(
+      /warning: 2 workers without REDIS_URL: rate limits .* are per process/,
+    );
   });
 
   it('loses no update when every worker writes the same profile at once', async () => {
