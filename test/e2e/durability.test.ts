@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStorage } from '../../src/storage/storage.js';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import { ensureBuilt, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { databaseUrlForDir, dropDatabaseForDir, testEngine } from '../helpers/test-database.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tessera-durability-'));
 const running: ServerProcess[] = [];
+// Building dist (when a source is newer) may take a while on a busy machine: a hook of its own.
+beforeAll(() => ensureBuilt(), 150_000);
 afterAll(async () => {
   for (const server of running) {
     if (server.child.exitCode === null && server.child.signalCode === null) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ensureBuilt,
   type RawResponse,
   rawRequest,
   type ServerProcess,
@@ -49,6 +50,9 @@ async function settle(statusPath: string): Promise<RawResponse['body']> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+// Building dist (when a source is newer) may take a while on a busy machine: a hook of its own.
+beforeAll(() => ensureBuilt(), 150_000);
 
 beforeAll(async () => {
   server = await startServerProcess({
