@@ -142,7 +142,13 @@ export async function main(): Promise<void> {
     tessera = await startChild(
       'tessera',
       ['dist/cli.js', 'serve'],
-      { DATABASE_URL: `sqlite://${join(dir, 'bench.db')}`, PORT: '0', LOG_LEVEL: 'warn' },
+      // One process, like the baseline (`serve` forks one worker per core by default).
+      {
+        DATABASE_URL: `sqlite://${join(dir, 'bench.db')}`,
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        TESSERA_WORKERS: '1',
+      },
       /listening on http/,
       30_000,
       false,

@@ -1,16 +1,20 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { Command, InvalidArgumentError } from 'commander';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildServices, type Services } from './app.js';
+import { runPrimary } from './cluster/cluster-primary.js';
+import { exitOnSignals, serveWorker } from './cluster/serve-worker.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { AppError } from './errors/app-error.js';
 import { MasterKeyError } from './lib/master-key.js';
 import { exportFile, importFile } from './modules/bulk/bulk-commands.js';
 import { isScope, type Scope } from './modules/credentials/scopes.js';
 import { TenantService } from './modules/tenants/tenant-service.js';
-import { createKey, masterKeyFor, startServer } from './server.js';
+import { createKey, masterKeyFor, prepareDatabase, startServer } from './server.js';
 import { migrateToLatest } from './storage/migrator.js';
-import { createStorage } from './storage/storage.js';
+import { isPostgresUrl } from './storage/postgres.js';
+import { createStorage, sqliteFileFromUrl } from './storage/storage.js';
 import { presentEvent, presentProfile } from './surfaces/native/native-presenters.js';
 
 /** The only place that reads `process.env`: flags override environment variables. */
@@ -19,17 +23,37 @@ function configFrom(flags: {
   host?: string;
   port?: string;
   logLevel?: string;
+  workers?: string;
 }) {
   return loadConfig(process.env, {
     databaseUrl: flags.databaseUrl,
     host: flags.host,
     port: flags.port,
     logLevel: flags.logLevel,
+    workers: flags.workers,
   });
 }
 
 function warn(message: string): void {
   process.stderr.write(`warning: ${message}\n`);
+}
+
+function printAdminKey(key: string, tenant: { organization: string; environment: string }): void {
+  process.stdout.write(
+    `\nCreated organization "${tenant.organization}" with environment "${tenant.environment}".\n` +
+      `Admin API key (shown once, store it now):\n\n  ${key}\n\n`,
+  );
+}
+
+/** Worker processes for `serve`: an in-memory SQLite database cannot be shared, so one. */
+function workerCount(config: Config): number {
+  const inMemory =
+    !isPostgresUrl(config.databaseUrl) && sqliteFileFromUrl(config.databaseUrl) === ':memory:';
+  if (inMemory && config.workers > 1) {
+    warn('an in-memory database cannot be shared by several processes: serving with one.');
+    return 1;
+  }
+  return config.workers;
 }
 
 function parseScopes(value: string): Scope[] {
@@ -108,31 +132,37 @@ program
   .option('--host <host>', 'address to listen on (env HOST, default 127.0.0.1)')
   .option('--port <port>', 'port to listen on (env PORT, default 8080)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL)')
+  .option(
+    '--workers <n>',
+    'HTTP worker processes sharing the port (env TESSERA_WORKERS, default one per core; 1: no primary)',
+  )
   .action(async (flags) => {
     const config = configFrom(flags);
-    const server = await startServer(
-      config,
-      (key, tenant) => {
-        process.stdout.write(
-          `\nCreated organization "${tenant.organization}" with environment "${tenant.environment}".\n` +
-            `Admin API key (shown once, store it now):\n\n  ${key}\n\n`,
-        );
-      },
-      warn,
-    );
-    process.stdout.write(`Tessera listening on ${server.url} (docs at ${server.url}/docs)\n`);
-    const shutdown = (signal: string) => {
-      server.app.log.info({ signal }, 'shutting down');
-      server.stop().then(
-        () => process.exit(0),
-        (err) => {
-          server.app.log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
+    if (cluster.isWorker) return serveWorker(config, warn);
+    const workers = workerCount(config);
+    if (workers === 1) {
+      const server = await startServer(config, printAdminKey, warn);
+      process.stdout.write(`Tessera listening on ${server.url} (docs at ${server.url}/docs)\n`);
+      exitOnSignals(server);
+      return;
+    }
+    if (!config.redisUrl) {
+      warn(
+        `${workers} workers without REDIS_URL: rate limits and replayed-signature checks are per ` +
+          `process, so a key may get up to ${workers}× its limit. Set REDIS_URL to share them.`,
       );
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    }
+    // Migrations, the default tenant and its first admin key: once, before any worker starts.
+    await prepareDatabase(config, printAdminKey, warn);
+    runPrimary({
+      workers,
+      shutdownGraceMs: config.shutdownGraceMs,
+      logLevel: config.logLevel,
+      onListening: (url) =>
+        process.stdout.write(
+          `Tessera listening on ${url} with ${workers} workers (docs at ${url}/docs)\n`,
+        ),
+    });
   });
 
 program

@@ -67,34 +67,73 @@ export async function createKey(
   }
 }
 
-/**
- * Opens the database (migrating it), makes sure the default organization and environment
- * exist, and listens. On a brand-new environment it creates a first admin key and hands it to
- * `onFirstAdminKey`: the only time that key is ever visible.
- */
-export async function startServer(
+type FirstAdminKeyHandler = (
+  key: string,
+  tenant: { organization: string; environment: string },
+) => void;
+
+/** Makes sure the default tenant exists; on a brand-new one, creates the first admin key. */
+async function bootstrapTenant(
+  storage: Storage,
   config: Config,
-  onFirstAdminKey: (key: string, tenant: { organization: string; environment: string }) => void,
+  masterKey: Buffer,
+  onFirstAdminKey: FirstAdminKeyHandler,
+): Promise<void> {
+  const tenant = await new TenantService(storage.db).ensureTenant();
+  if (!tenant.created) return;
+  const credentials = createCredentialsModule(storage.db, masterKey, config);
+  const issued = await credentials.service.create(tenant.environment.id, {
+    kind: 'api_key',
+    name: 'first admin key',
+    scopes: ['admin'],
+  });
+  onFirstAdminKey(issued.secret, {
+    organization: tenant.organization.slug,
+    environment: tenant.environment.slug,
+  });
+}
+
+/**
+ * What the primary of `serve --workers N` does once before forking: resolves the master key
+ * (creating the development key file), migrates, and bootstraps the default tenant, so that
+ * workers find everything in place and never race each other to create it.
+ */
+export async function prepareDatabase(
+  config: Config,
+  onFirstAdminKey: FirstAdminKeyHandler,
   warn: (message: string) => void,
-): Promise<RunningServer> {
+): Promise<void> {
   const masterKey = masterKeyFor(config, warn);
   const storage = await createStorage(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
     poolSize: config.databasePoolSize,
   });
-  const tenant = await new TenantService(storage.db).ensureTenant();
-  if (tenant.created) {
-    const credentials = createCredentialsModule(storage.db, masterKey, config);
-    const issued = await credentials.service.create(tenant.environment.id, {
-      kind: 'api_key',
-      name: 'first admin key',
-      scopes: ['admin'],
-    });
-    onFirstAdminKey(issued.secret, {
-      organization: tenant.organization.slug,
-      environment: tenant.environment.slug,
-    });
+  try {
+    await bootstrapTenant(storage, config, masterKey, onFirstAdminKey);
+  } finally {
+    await storage.close();
   }
+}
+
+/**
+ * Opens the database (migrating it), makes sure the default organization and environment
+ * exist, and listens. On a brand-new environment it creates a first admin key and hands it to
+ * `onFirstAdminKey`: the only time that key is ever visible. A cluster worker passes
+ * `prepared: true`: its primary has done both already (see {@link prepareDatabase}).
+ */
+export async function startServer(
+  config: Config,
+  onFirstAdminKey: FirstAdminKeyHandler,
+  warn: (message: string) => void,
+  options: { prepared?: boolean } = {},
+): Promise<RunningServer> {
+  const masterKey = masterKeyFor(config, warn);
+  const storage = await createStorage(config.databaseUrl, {
+    sqliteSynchronous: config.sqliteSynchronous,
+    poolSize: config.databasePoolSize,
+    migrate: !options.prepared,
+  });
+  if (!options.prepared) await bootstrapTenant(storage, config, masterKey, onFirstAdminKey);
   const app = await buildApp({ config, storage, masterKey });
   const url = await app.listen({ host: config.host, port: config.port });
 

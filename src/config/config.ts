@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
@@ -23,6 +24,11 @@ export const ConfigSchema = Type.Object({
   databasePoolSize: Type.Integer({ minimum: 2, maximum: 1000 }),
   /** SQLite `synchronous` level: NORMAL survives a process crash in WAL mode; FULL also power loss. */
   sqliteSynchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')]),
+  /**
+   * HTTP worker processes of `serve` (node:cluster, sharing the port). 1 runs one process and no
+   * primary; more need Redis for shared rate limits (see docs/deployment.md).
+   */
+  workers: Type.Integer({ minimum: 1, maximum: 256 }),
   /** Grace period for in-flight requests on shutdown, ms. */
   shutdownGraceMs: Type.Integer({ minimum: 0 }),
   /** `production` demands a real master key. */
@@ -70,6 +76,7 @@ export const DEFAULT_CONFIG: Config = {
   maxJsonDepth: 32,
   databasePoolSize: 10,
   sqliteSynchronous: 'NORMAL',
+  workers: Math.min(256, os.availableParallelism()),
   shutdownGraceMs: 10_000,
   nodeEnv: 'development',
   redisPrefix: 'tessera:',
@@ -97,6 +104,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   TESSERA_MAX_JSON_DEPTH: 'maxJsonDepth',
   TESSERA_DATABASE_POOL_SIZE: 'databasePoolSize',
   TESSERA_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
+  TESSERA_WORKERS: 'workers',
   TESSERA_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
   NODE_ENV: 'nodeEnv',
   TESSERA_MASTER_KEY: 'masterKey',

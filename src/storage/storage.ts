@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import { migrateToLatest } from './migrator.js';
 import { isPostgresUrl, openPostgres } from './postgres.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
+import { ImmediateSqliteDialect } from './sqlite-dialect.js';
 import { withStatementCache } from './statement-cache.js';
 import { GroupCommitWriter, type WriteJob } from './write-queue.js';
 
@@ -89,7 +90,7 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
   sqlite.pragma('temp_store = MEMORY');
 
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
   });
   if (options.migrate !== false) await migrateToLatest(db);
 

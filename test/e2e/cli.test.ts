@@ -76,8 +76,9 @@ describe.skipIf(testEngine !== 'sqlite')('tessera CLI', { timeout: 60_000 }, () 
     expect(migrated.stdout).toContain('0001-initial');
 
     const output = { text: '' };
+    // One process (no cluster primary): test/e2e/multi-process.test.ts covers `--workers N`.
     const child = spawn('node', [...CLI, 'serve', '--port', '0', '--database-url', databaseUrl], {
-      env: { ...process.env, LOG_LEVEL: 'info' },
+      env: { ...process.env, LOG_LEVEL: 'info', TESSERA_WORKERS: '1' },
     });
     child.stdout.on('data', (chunk) => {
       output.text += chunk;
@@ -108,7 +109,7 @@ describe.skipIf(testEngine !== 'sqlite')('tessera CLI', { timeout: 60_000 }, () 
 
     // A second start finds the environment and prints no new admin key.
     const again = spawn('node', [...CLI, 'serve', '--port', '0', '--database-url', databaseUrl], {
-      env: { ...process.env, LOG_LEVEL: 'warn' },
+      env: { ...process.env, LOG_LEVEL: 'warn', TESSERA_WORKERS: '1' },
     });
     const second = { text: '' };
     again.stdout.on('data', (chunk) => {

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { newId } from '../../lib/ids.js';
 import { parseStored } from '../../lib/json.js';
 import type { Database, JobsTable } from '../../storage/schema.js';
@@ -28,6 +28,15 @@ export interface JobStatus {
 
 const MAX_ATTEMPTS = 8;
 const LEASE_MS = 5 * 60_000;
+
+/** Queued and due, or running under a lease that ran out (its worker died). */
+function isDue(now: number) {
+  return (w: ExpressionBuilder<Database, 'jobs'>) =>
+    w.or([
+      w.and([w('status', '=', 'queued'), w('run_at', '<=', now)]),
+      w.and([w('status', '=', 'running'), w('lease_until', '<', now)]),
+    ]);
+}
 
 /**
  * A durable job queue in the database. `enqueue` returns once the job is stored; a worker loop
@@ -139,8 +148,18 @@ export class JobQueue implements JobQueueApi {
   private async claim(): Promise<Job | null> {
     const now = this.now();
     const kinds = [...this.handlers.keys()];
-    // One statement: of several processes polling at once, exactly one wins the row. SQLite
-    // has one writer at a time; on PostgreSQL, SKIP LOCKED lets each poller pass over the rows
+    // Every process polls: a plain read first, so an idle poll never takes SQLite's write lock
+    // (which other processes would then wait for) nor locks a row on PostgreSQL.
+    const due = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('kind', 'in', kinds)
+      .where(isDue(now))
+      .limit(1)
+      .executeTakeFirst();
+    if (!due) return null;
+    // One statement: of several processes polling at once, exactly one wins the row. On SQLite
+    // an UPDATE takes the write lock before it reads, so it sees the latest rows; on PostgreSQL, SKIP LOCKED lets each poller pass over the rows
     // another is claiming instead of waiting for it and then finding the row taken.
     const row = await this.db
       .updateTable('jobs')
@@ -154,12 +173,7 @@ export class JobQueue implements JobQueueApi {
           .selectFrom('jobs')
           .select('id')
           .where('kind', 'in', kinds)
-          .where((w) =>
-            w.or([
-              w.and([w('status', '=', 'queued'), w('run_at', '<=', now)]),
-              w.and([w('status', '=', 'running'), w('lease_until', '<', now)]),
-            ]),
-          )
+          .where(isDue(now))
           .orderBy('run_at')
           .limit(1);
         return this.engine === 'postgres' ? due.forUpdate().skipLocked() : due;
@@ -178,14 +192,32 @@ export class JobQueue implements JobQueueApi {
 
   private async run(job: Job): Promise<void> {
     const handler = this.handlers.get(job.kind)!;
+    // A job may outlast its lease (a large import): renew it while the handler runs, so that
+    // no other process takes the job over from a live worker.
+    const heartbeat = setInterval(() => {
+      this.db
+        .updateTable('jobs')
+        .set({ lease_until: this.now() + LEASE_MS })
+        .where('id', '=', job.id)
+        .where('status', '=', 'running')
+        .where('attempts', '=', job.attempts)
+        .execute()
+        .catch((err: unknown) => this.log.warn({ err, jobId: job.id }, 'job lease renewal failed'));
+    }, LEASE_MS / 5);
+    heartbeat.unref();
     try {
       await handler(job);
+      clearInterval(heartbeat);
+      // `attempts` identifies this claim: if the lease was lost and the job claimed again, the
+      // newer claim owns the row and this one leaves it alone.
       await this.db
         .updateTable('jobs')
         .set({ status: 'done', lease_until: null, finished_at: this.now(), last_error: null })
         .where('id', '=', job.id)
+        .where('attempts', '=', job.attempts)
         .execute();
     } catch (err) {
+      clearInterval(heartbeat);
       const message = err instanceof Error ? err.message : String(err);
       const failed = job.attempts >= MAX_ATTEMPTS;
       this.log.warn(
@@ -202,6 +234,7 @@ export class JobQueue implements JobQueueApi {
           finished_at: failed ? this.now() : null,
         })
         .where('id', '=', job.id)
+        .where('attempts', '=', job.attempts)
         .execute();
     }
   }

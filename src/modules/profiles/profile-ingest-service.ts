@@ -143,8 +143,9 @@ export class ProfileIngestService {
    * PostgreSQL, after a lost version race: the attempt runs inside the write transaction, reading
    * through it and locking the profile rows it reads. It sees every write queued before it in
    * this process, and waits for another process's, so a writer that keeps winning cannot starve
-   * it. (On SQLite, reads share the writer's one connection and wait for the transaction in
-   * progress, so an ordinary retry already reads the latest version.)
+   * it. (On SQLite an ordinary retry already reads the latest version: in one process reads
+   * share the writer's one connection and wait for the transaction in progress, and another
+   * process's commit is visible to the next read in WAL mode.)
    */
   private lockedAttempt(
     ctx: IngestContext,
