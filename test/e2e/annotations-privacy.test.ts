@@ -4,7 +4,8 @@ import {
   createAnnotations,
 } from '../../src/modules/annotations/annotations-module.js';
 import { ProfileRepository } from '../../src/modules/profiles/profile-repository.js';
-import { json, mid, pageEvent, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { optOutUser } from '../helpers/opt-out.js';
+import { mid, pageEvent, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
 let privacyKey: string;
@@ -93,7 +94,7 @@ describe('notes, tags and linked devices as personal data', () => {
       privacyKey,
     );
     expect(requested.status).toBe(202);
-    expect(requested.body.remaining).toMatchObject({ profile_notes: 2, linked_devices: 2 });
+    // The job may already have run by the time it is answered: only its end state is certain.
     let status = requested.body;
     const deadline = Date.now() + 10_000;
     while (status.status !== 'done' && Date.now() < deadline) {
@@ -130,26 +131,7 @@ describe('notes, tags and linked devices as personal data', () => {
     });
 
     const optedOut = await annotatedPerson('an-optout', 'an-optout-anon');
-    const client = (
-      await server.request('POST', '/v1/credentials', {
-        kind: 'oauth_client',
-        name: 'algonomy',
-        scopes: ['privacy'],
-      })
-    ).body;
-    const token = (
-      await json(
-        await fetch(
-          `${server.url}/profile-command/v1/oauth2/token?grant_type=client_credentials&client_id=${client.publicId}&client_secret=${client.secret}`,
-          { method: 'POST' },
-        ),
-      )
-    ).access_token;
-    const res = await fetch(`${server.url}/profile-command/v1/${SITE}/optOut/an-optout`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'optOut', enableOptOut: true }),
-    });
+    const res = await optOutUser(server, 'an-optout', SITE);
     expect(res.status).toBe(200);
     expect(await rowsOf(optedOut.ids)).toEqual({
       profile_notes: 0,

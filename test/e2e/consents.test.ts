@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { optOutUser } from '../helpers/opt-out.js';
 import { mid, pageEvent, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const HOUR = 3_600_000;
@@ -367,22 +368,6 @@ describe('erasure', () => {
 
 describe('opt-out', () => {
   it('opting a user out (ProfileRepository.erase) leaves zero consent and preference rows', async () => {
-    const site = 'site-consents';
-    expect((await server.request('PUT', `/v1/surface-keys/profile-command/${site}`)).status).toBe(
-      204,
-    );
-    const client = (
-      await server.request('POST', '/v1/credentials', {
-        kind: 'oauth_client',
-        name: 'algonomy',
-        scopes: ['privacy'],
-      })
-    ).body;
-    const issued = await fetch(
-      `${server.url}/profile-command/v1/oauth2/token?grant_type=client_credentials&client_id=${client.publicId}&client_secret=${client.secret}`,
-      { method: 'POST' },
-    );
-    const { access_token: token } = (await issued.json()) as { access_token: string };
     const otto = await createProfile('otto');
     await server.request('PUT', '/v1/profiles/userId:otto/consents/marketing', grant('granted'));
     await server.request('PUT', '/v1/profiles/userId:otto/preferences/news/sms', {
@@ -390,11 +375,7 @@ describe('opt-out', () => {
     });
     expect(await consentRows([otto])).toBe(4);
 
-    const res = await fetch(`${server.url}/profile-command/v1/${site}/optOut/otto`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'optOut', enableOptOut: true }),
-    });
+    const res = await optOutUser(server, 'otto', 'site-consents');
     expect(res.status).toBe(200);
     expect(await consentRows([otto])).toBe(0);
   });

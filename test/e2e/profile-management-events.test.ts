@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeAction } from '../../src/engine/action-name.js';
 import { PREDEFINED_EVENTS } from '../../src/surfaces/profile-management/event-mapping.js';
-import { json, mid, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { optOutUser } from '../helpers/opt-out.js';
+import { mid, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
 let clientId: string;
@@ -183,34 +184,11 @@ describe('001 events', () => {
 
 describe('001 events of an opted-out person', () => {
   it('acknowledges and drops them, as every dialect does', async () => {
-    const site = 'site-pm';
-    expect((await server.request('PUT', `/v1/surface-keys/profile-command/${site}`)).status).toBe(
-      204,
-    );
-    const client = (
-      await server.request('POST', '/v1/credentials', {
-        kind: 'oauth_client',
-        name: 'privacy',
-        scopes: ['privacy'],
-      })
-    ).body;
-    const token = (
-      await json(
-        await fetch(
-          `${server.url}/profile-command/v1/oauth2/token?grant_type=client_credentials&client_id=${client.publicId}&client_secret=${client.secret}`,
-          { method: 'POST' },
-        ),
-      )
-    ).access_token;
     // The 001 wire has no userId: the person is identified through the native API.
     await server.request('POST', '/v1/profiles/customId:opt-1/events', {
       events: [{ type: 'identify', messageId: mid(), userId: 'opt-user' }],
     });
-    const optOut = await fetch(`${server.url}/profile-command/v1/${site}/optOut/opt-user`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'optOut', enableOptOut: true }),
-    });
+    const optOut = await optOutUser(server, 'opt-user', 'site-pm');
     expect(optOut.status).toBeLessThan(300);
     const res = await server.request('POST', '/v4/events/custom', {
       action: 'page.visit',

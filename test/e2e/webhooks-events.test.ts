@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, mid, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { optOutUser } from '../helpers/opt-out.js';
+import { mid, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { startReceiver, type WebhookReceiver, waitFor } from '../helpers/webhook-receiver.js';
 
 let server: TestServer;
@@ -28,28 +29,7 @@ function ingest(ref: string, traits: object, key = server.adminKey) {
 }
 
 async function optOut(userId: string) {
-  await server.request('PUT', `/v1/surface-keys/profile-command/${SITE}`);
-  const client = (
-    await server.request('POST', '/v1/credentials', {
-      kind: 'oauth_client',
-      name: 'privacy',
-      scopes: ['privacy'],
-    })
-  ).body;
-  const token = (
-    await json(
-      await fetch(
-        `${server.url}/profile-command/v1/oauth2/token?grant_type=client_credentials&client_id=${client.publicId}&client_secret=${client.secret}`,
-        { method: 'POST' },
-      ),
-    )
-  ).access_token;
-  const res = await fetch(`${server.url}/profile-command/v1/${SITE}/optOut/${userId}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'optOut', enableOptOut: true }),
-  });
-  expect(res.status).toBeLessThan(300);
+  expect((await optOutUser(server, userId, SITE)).status).toBeLessThan(300);
 }
 
 describe('opt-out and erasure', () => {
