@@ -19,6 +19,8 @@ export interface BenchOptions {
   events: number;
   /** History scenario: events stored for the long-history profile. */
   historyEvents: number;
+  /** Write a V8 CPU profile of every Tessera process into this directory (`node --cpu-prof`). */
+  cpuProf?: string;
 }
 
 export const SCENARIO_NAMES = [
@@ -39,7 +41,8 @@ const USAGE = `usage: npm run bench -- <${SCENARIO_NAMES.join('|')}|all> [flags]
   --warmup S                 warm-up seconds per server (default 2)
   --profiles N --events N    scale scenario sizes (default 100000 / 1000000)
   --full                     scale at the issue's size: 1000000 profiles / 10000000 events
-  --history-events N         history scenario: events of the long profile (default 100000)`;
+  --history-events N         history scenario: events of the long profile (default 100000)
+  --cpu-prof DIR             CPU-profile each Tessera process (a .cpuprofile per process in DIR)`;
 
 function positive(flag: string, raw: string | undefined): number {
   const value = Number(raw);
@@ -90,6 +93,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       case '--history-events':
         options.historyEvents = positive(arg, next());
         break;
+      case '--cpu-prof': {
+        const dir = next();
+        if (!dir) throw new Error(USAGE);
+        options.cpuProf = dir;
+        break;
+      }
       case '--full':
         options.profiles = 1_000_000;
         options.events = 10_000_000;

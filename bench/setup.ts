@@ -24,7 +24,7 @@ export async function prepareTessera(
   const db = await freshDatabase(options.engine, dir, name);
   let t: Tessera | undefined;
   try {
-    t = await startTessera(db, start);
+    t = await startTessera(db, { cpuProfDir: options.cpuProf, ...start });
     await defineAudiencesAndExperiences(t);
     const profileId = await createProfile(t, BENCH_USER);
     const running = t;

@@ -20,6 +20,8 @@ export interface StartOptions {
   workers?: number;
   /** Keys from an earlier start on the same database (the first start prints the admin key). */
   keys?: { admin: string; bench: string };
+  /** `--cpu-prof` into this directory (written when the process exits on SIGTERM). */
+  cpuProfDir?: string;
 }
 
 /** Whether this build's `serve` knows `--workers` (another branch adds it). */
@@ -39,7 +41,9 @@ export async function startTessera(
   db: FreshDatabase,
   options: StartOptions = {},
 ): Promise<Tessera> {
-  const args = ['dist/cli.js', 'serve'];
+  const args = options.cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, 'dist/cli.js', 'serve']
+    : ['dist/cli.js', 'serve'];
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   const child: Child = await startChild(
     'tessera',

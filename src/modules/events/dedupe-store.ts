@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { isUniqueViolation } from '../../storage/errors.js';
+import { Precompiled } from '../../storage/precompiled.js';
 import type { Database } from '../../storage/schema.js';
 import { WriteConflict } from '../profiles/write-conflict.js';
 
@@ -8,11 +9,31 @@ import { WriteConflict } from '../profiles/write-conflict.js';
  * event is acknowledged without being applied twice, across restarts.
  */
 export class DedupeStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  // The one-event request (the personalize path) is the hottest: its queries are compiled once.
+  private readonly selectOne: Precompiled<{ message_id: string }>;
+  private readonly insertOne: Precompiled<unknown>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.selectOne = Precompiled.of(
+      db
+        .selectFrom('event_dedupe')
+        .select('message_id')
+        .where('environment_id', '=', '')
+        .where('message_id', '=', ''),
+    );
+    this.insertOne = Precompiled.of(
+      db.insertInto('event_dedupe').values({ environment_id: '', message_id: '', received_at: 0 }),
+    );
+  }
 
   /** The subset of `messageIds` already applied in this environment. */
   async findSeen(environmentId: string, messageIds: string[]): Promise<Set<string>> {
     const seen = new Set<string>();
+    if (messageIds.length === 1) {
+      const { rows } = await this.selectOne.execute(this.db, [environmentId, messageIds[0]]);
+      for (const row of rows) seen.add(row.message_id);
+      return seen;
+    }
     for (let i = 0; i < messageIds.length; i += 500) {
       const rows = await this.db
         .selectFrom('event_dedupe')
@@ -33,6 +54,10 @@ export class DedupeStore {
     at: number,
   ): Promise<void> {
     try {
+      if (messageIds.length === 1) {
+        await this.insertOne.execute(trx, [environmentId, messageIds[0], at]);
+        return;
+      }
       for (let i = 0; i < messageIds.length; i += 300) {
         await trx
           .insertInto('event_dedupe')

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { CanonicalEvent } from '../../engine/types.js';
 import { parseStored } from '../../lib/json.js';
+import { Precompiled } from '../../storage/precompiled.js';
 import type { Database, EventsTable } from '../../storage/schema.js';
 
 /** An event as stored: the canonical event plus its row id and owning profile. */
@@ -27,9 +28,41 @@ export interface EventQuery {
 
 /** SQL for the append-only event store. */
 export class EventStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** One event (the personalize path), compiled once; columns in this order. */
+  private readonly insertOne: Precompiled<unknown>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.insertOne = Precompiled.of(
+      db.insertInto('events').values({
+        id: '',
+        environment_id: '',
+        profile_id: '',
+        message_id: '',
+        type: '',
+        action: '',
+        timestamp: 0,
+        received_at: 0,
+        body: '',
+      }),
+    );
+  }
 
   async insert(trx: Transaction<Database>, rows: EventsTable[]): Promise<void> {
+    if (rows.length === 1) {
+      const r = rows[0]!;
+      await this.insertOne.execute(trx, [
+        r.id,
+        r.environment_id,
+        r.profile_id,
+        r.message_id,
+        r.type,
+        r.action,
+        r.timestamp,
+        r.received_at,
+        r.body,
+      ]);
+      return;
+    }
     // SQLite caps bound parameters per statement; 9 columns × 100 rows stays well inside it.
     for (let i = 0; i < rows.length; i += 100) {
       await trx
