@@ -26,3 +26,22 @@ export class Precompiled<Row> {
     >;
   }
 }
+
+/**
+ * Precompiled queries whose shape depends on a count (an `in` list, a multi-row insert): one
+ * per count, compiled the first time that count is seen. Counts are bounded by the callers'
+ * chunk sizes, so the cache is too.
+ */
+export function precompiledByCount<Row>(
+  build: (count: number) => { compile(): CompiledQuery<Row> },
+): (count: number) => Precompiled<Row> {
+  const byCount = new Map<number, Precompiled<Row>>();
+  return (count) => {
+    let query = byCount.get(count);
+    if (!query) {
+      query = Precompiled.of(build(count));
+      byCount.set(count, query);
+    }
+    return query;
+  };
+}

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { isUniqueViolation } from '../../storage/errors.js';
-import { Precompiled } from '../../storage/precompiled.js';
+import { type Precompiled, precompiledByCount } from '../../storage/precompiled.js';
 import type { Database } from '../../storage/schema.js';
 import { WriteConflict } from '../profiles/write-conflict.js';
 
@@ -9,38 +9,36 @@ import { WriteConflict } from '../profiles/write-conflict.js';
  * event is acknowledged without being applied twice, across restarts.
  */
 export class DedupeStore {
-  // The one-event request (the personalize path) is the hottest: its queries are compiled once.
-  private readonly selectOne: Precompiled<{ message_id: string }>;
-  private readonly insertOne: Precompiled<unknown>;
+  // Every write runs both queries; compiled once per list length (see precompiledByCount).
+  private readonly selectIn: (count: number) => Precompiled<{ message_id: string }>;
+  private readonly insertRows: (count: number) => Precompiled<unknown>;
 
   constructor(private readonly db: Kysely<Database>) {
-    this.selectOne = Precompiled.of(
+    this.selectIn = precompiledByCount((n) =>
       db
         .selectFrom('event_dedupe')
         .select('message_id')
         .where('environment_id', '=', '')
-        .where('message_id', '=', ''),
+        .where('message_id', 'in', Array<string>(n).fill('')),
     );
-    this.insertOne = Precompiled.of(
-      db.insertInto('event_dedupe').values({ environment_id: '', message_id: '', received_at: 0 }),
+    this.insertRows = precompiledByCount((n) =>
+      db
+        .insertInto('event_dedupe')
+        .values(
+          Array.from({ length: n }, () => ({ environment_id: '', message_id: '', received_at: 0 })),
+        ),
     );
   }
 
   /** The subset of `messageIds` already applied in this environment. */
   async findSeen(environmentId: string, messageIds: string[]): Promise<Set<string>> {
     const seen = new Set<string>();
-    if (messageIds.length === 1) {
-      const { rows } = await this.selectOne.execute(this.db, [environmentId, messageIds[0]]);
-      for (const row of rows) seen.add(row.message_id);
-      return seen;
-    }
     for (let i = 0; i < messageIds.length; i += 500) {
-      const rows = await this.db
-        .selectFrom('event_dedupe')
-        .select('message_id')
-        .where('environment_id', '=', environmentId)
-        .where('message_id', 'in', messageIds.slice(i, i + 500))
-        .execute();
+      const chunk = messageIds.slice(i, i + 500);
+      const { rows } = await this.selectIn(chunk.length).execute(this.db, [
+        environmentId,
+        ...chunk,
+      ]);
       for (const row of rows) seen.add(row.message_id);
     }
     return seen;
@@ -54,21 +52,12 @@ export class DedupeStore {
     at: number,
   ): Promise<void> {
     try {
-      if (messageIds.length === 1) {
-        await this.insertOne.execute(trx, [environmentId, messageIds[0], at]);
-        return;
-      }
       for (let i = 0; i < messageIds.length; i += 300) {
-        await trx
-          .insertInto('event_dedupe')
-          .values(
-            messageIds.slice(i, i + 300).map((message_id) => ({
-              environment_id: environmentId,
-              message_id,
-              received_at: at,
-            })),
-          )
-          .execute();
+        const chunk = messageIds.slice(i, i + 300);
+        await this.insertRows(chunk.length).execute(
+          trx,
+          chunk.flatMap((messageId) => [environmentId, messageId, at]),
+        );
       }
     } catch (error) {
       if (isUniqueViolation(error)) throw new WriteConflict('messageId applied concurrently');
