@@ -55,6 +55,9 @@ export async function runLoad(
     url: baseUrl,
     connections,
     duration: seconds,
+    // A slow answer is a slow answer, not an error: 200-event batches at 50 connections can
+    // take seconds on a busy machine, beyond autocannon's default 10 s timeout.
+    timeout: 60,
     requests: [request],
   });
   const statusCodes: Record<string, number> = {};

@@ -50,6 +50,15 @@ export interface Explanation {
 export class PersonalizationService implements PersonalizationApi, FoldExtension {
   private readonly store: DefinitionStore;
   private readonly cache = new Map<string, EnvironmentConfig>();
+  /**
+   * The audience results computed after a write, by the state object they were computed for: a
+   * write answered with personalization (the Experience API) would otherwise evaluate every
+   * audience twice, a few milliseconds apart. Weak, so nothing outlives its request.
+   */
+  private readonly evaluated = new WeakMap<
+    ProfileState,
+    { config: EnvironmentConfig; results: Record<string, AudienceResult> }
+  >();
 
   constructor(
     db: Kysely<Database>,
@@ -90,7 +99,10 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
             now,
           )
         : undefined;
-    const results = this.evaluate(config, profile, now, consents);
+    // Consents are read only here, so results of the write are reused only without them.
+    const known = consents === undefined ? this.evaluated.get(profile) : undefined;
+    const results =
+      known?.config === config ? known.results : this.evaluate(config, profile, now, consents);
     const memberships = Object.fromEntries(
       Object.entries(results).map(([id, r]) => [id, r.result]),
     );
@@ -133,8 +145,10 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
         const rows: AudienceEventsTable[] = [];
         for (const id of now) if (!before.delete(id)) rows.push(this.row(state, id, 'entered', at));
         for (const id of before) rows.push(this.row(state, id, 'exited', at));
+        const after = { ...state, audiences: now };
+        this.evaluated.set(after, { config, results });
         return {
-          state: { ...state, audiences: now },
+          state: after,
           write:
             rows.length === 0
               ? undefined
