@@ -120,7 +120,7 @@ export async function seedScale(
       await db.run(
         `${s.with} insert into profile_identifiers (environment_id, type, value, profile_id, is_unique, created_at)
          select cast(? as text), 'userId', 'seed-' || i, ${idExpr(db, 'i')}, 1, cast(? as bigint) from ${s.from}`,
-        [from, to, env, now, profileTag],
+        [from, to, env, profileTag, now],
       );
     },
     'profiles',
