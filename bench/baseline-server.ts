@@ -3,10 +3,10 @@ import Fastify from 'fastify';
 
 /**
  * The baseline: a bare Fastify 5 server (no plugins, no hooks, no schemas) that stands in for
- * Tessera on the same routes. It is run as its own process by run.ts.
+ * Tessera on the same requests. It is run as its own process.
  *
  * BASELINE_ANSWER_FILE holds the exact JSON Tessera answered for the scenario being measured;
- * both routes answer that object, serialized per request (as Tessera serializes per request),
+ * every route answers that object, serialized per request (as Tessera serializes per request),
  * so the bytes on the wire are the same and the ratio measures only Tessera's own work.
  */
 const answer: unknown = JSON.parse(readFileSync(process.env.BASELINE_ANSWER_FILE!, 'utf8'));
@@ -14,22 +14,19 @@ const answer: unknown = JSON.parse(readFileSync(process.env.BASELINE_ANSWER_FILE
 // Same logger level as Tessera's child, so both pay the same per-request logger cost.
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
 
-// The write route parses the JSON body with Fastify's default parser, like Tessera's, and
-// touches the event so the parsed body is really used.
-app.post<{ Body: { events: Array<{ messageId?: string }> } }>(
-  '/v1/profiles/:ref/events',
-  async (request, reply) => {
-    if (!request.body?.events?.[0]?.messageId) return reply.status(400).send({ error: 'no event' });
-    return answer;
-  },
-);
+// POST parses the JSON body with Fastify's default parser, like Tessera's, and touches the
+// first event so the parsed body is really used. A parametric route, like Tessera's.
+app.post<{ Body: { events?: Array<{ messageId?: string }> } }>('/*', async (request, reply) => {
+  if (!request.body?.events?.[0]?.messageId) return reply.status(400).send({ error: 'no event' });
+  return answer;
+});
 
-app.get('/v1/profiles/:ref', async () => answer);
+app.get('/*', async () => answer);
 
 const url = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
 process.stdout.write(`Baseline listening on ${url}\n`);
 
-// run.ts stops children with SIGTERM; close cleanly so the port is released at once.
+// Stopped with SIGTERM; close cleanly so the port is released at once.
 process.once('SIGTERM', () => {
   app.close().then(() => process.exit(0));
 });

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface Child {
+  /** The server's own pid (node is spawned directly), for /proc figures. */
+  pid: number;
   /** Everything the child printed on stdout so far (the admin key and the URL come from here). */
   stdout(): string;
   /** Stops the child (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
@@ -95,6 +97,7 @@ export async function startChild(
   });
 
   return {
+    pid: child.pid!,
     stdout: () => out,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

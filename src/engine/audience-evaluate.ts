@@ -172,16 +172,30 @@ export function audienceEvaluationOrder(audiences: readonly AudienceDefinition[]
   return { ok: true, order };
 }
 
+// The order depends only on the definitions, and the hot path evaluates the same (cached,
+// never mutated) definitions array on every request: sorting it once per array is enough.
+const orders = new WeakMap<readonly AudienceDefinition[], EvaluationOrder>();
+
+function orderOf(audiences: readonly AudienceDefinition[]): EvaluationOrder {
+  let order = orders.get(audiences);
+  if (!order) {
+    order = audienceEvaluationOrder(audiences);
+    orders.set(audiences, order);
+  }
+  return order;
+}
+
 /**
  * Evaluates every audience in dependency order, feeding each result to the audiences that
  * reference it. `ctx.audiences` may pre-seed results (e.g. audiences not in `audiences`).
+ * `audiences` must not be mutated after a first evaluation (its order is remembered).
  * @throws {Error} on a reference cycle (validate with {@link audienceEvaluationOrder} on save).
  */
 export function evaluateAudiences(
   audiences: readonly AudienceDefinition[],
   ctx: AudienceContext,
 ): Record<string, AudienceResult> {
-  const sorted = audienceEvaluationOrder(audiences);
+  const sorted = orderOf(audiences);
   if (!sorted.ok) throw new Error(`audience reference cycle: ${sorted.cycle.join(' → ')}`);
   const byId = new Map(audiences.map((a) => [a.id, a]));
   const memberships: Record<string, boolean> = { ...(ctx.audiences ?? {}) };

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { isUniqueViolation } from '../../storage/errors.js';
+import { type Precompiled, precompiledByCount } from '../../storage/precompiled.js';
 import type { Database } from '../../storage/schema.js';
 import { WriteConflict } from '../profiles/write-conflict.js';
 
@@ -8,18 +9,36 @@ import { WriteConflict } from '../profiles/write-conflict.js';
  * event is acknowledged without being applied twice, across restarts.
  */
 export class DedupeStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  // Every write runs both queries; compiled once per list length (see precompiledByCount).
+  private readonly selectIn: (count: number) => Precompiled<{ message_id: string }>;
+  private readonly insertRows: (count: number) => Precompiled<unknown>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.selectIn = precompiledByCount((n) =>
+      db
+        .selectFrom('event_dedupe')
+        .select('message_id')
+        .where('environment_id', '=', '')
+        .where('message_id', 'in', Array<string>(n).fill('')),
+    );
+    this.insertRows = precompiledByCount((n) =>
+      db
+        .insertInto('event_dedupe')
+        .values(
+          Array.from({ length: n }, () => ({ environment_id: '', message_id: '', received_at: 0 })),
+        ),
+    );
+  }
 
   /** The subset of `messageIds` already applied in this environment. */
   async findSeen(environmentId: string, messageIds: string[]): Promise<Set<string>> {
     const seen = new Set<string>();
     for (let i = 0; i < messageIds.length; i += 500) {
-      const rows = await this.db
-        .selectFrom('event_dedupe')
-        .select('message_id')
-        .where('environment_id', '=', environmentId)
-        .where('message_id', 'in', messageIds.slice(i, i + 500))
-        .execute();
+      const chunk = messageIds.slice(i, i + 500);
+      const { rows } = await this.selectIn(chunk.length).execute(this.db, [
+        environmentId,
+        ...chunk,
+      ]);
       for (const row of rows) seen.add(row.message_id);
     }
     return seen;
@@ -34,16 +53,11 @@ export class DedupeStore {
   ): Promise<void> {
     try {
       for (let i = 0; i < messageIds.length; i += 300) {
-        await trx
-          .insertInto('event_dedupe')
-          .values(
-            messageIds.slice(i, i + 300).map((message_id) => ({
-              environment_id: environmentId,
-              message_id,
-              received_at: at,
-            })),
-          )
-          .execute();
+        const chunk = messageIds.slice(i, i + 300);
+        await this.insertRows(chunk.length).execute(
+          trx,
+          chunk.flatMap((messageId) => [environmentId, messageId, at]),
+        );
       }
     } catch (error) {
       if (isUniqueViolation(error)) throw new WriteConflict('messageId applied concurrently');

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { CanonicalEvent } from '../../engine/types.js';
 import { parseStored } from '../../lib/json.js';
+import { type Precompiled, precompiledByCount } from '../../storage/precompiled.js';
 import type { Database, EventsTable } from '../../storage/schema.js';
 
 /** An event as stored: the canonical event plus its row id and owning profile. */
@@ -27,15 +28,45 @@ export interface EventQuery {
 
 /** SQL for the append-only event store. */
 export class EventStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Inserts of n events (n ≤ 100), each compiled once; columns in this order. */
+  private readonly insertRows: (count: number) => Precompiled<unknown>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    const row = {
+      id: '',
+      environment_id: '',
+      profile_id: '',
+      message_id: '',
+      type: '',
+      action: '',
+      timestamp: 0,
+      received_at: 0,
+      body: '',
+    };
+    this.insertRows = precompiledByCount((n) =>
+      db.insertInto('events').values(Array.from({ length: n }, () => row)),
+    );
+  }
 
   async insert(trx: Transaction<Database>, rows: EventsTable[]): Promise<void> {
     // SQLite caps bound parameters per statement; 9 columns × 100 rows stays well inside it.
     for (let i = 0; i < rows.length; i += 100) {
-      await trx
-        .insertInto('events')
-        .values(rows.slice(i, i + 100))
-        .execute();
+      const chunk = rows.slice(i, i + 100);
+      const parameters: unknown[] = [];
+      for (const r of chunk) {
+        parameters.push(
+          r.id,
+          r.environment_id,
+          r.profile_id,
+          r.message_id,
+          r.type,
+          r.action,
+          r.timestamp,
+          r.received_at,
+          r.body,
+        );
+      }
+      await this.insertRows(chunk.length).execute(trx, parameters);
     }
   }
 

@@ -52,6 +52,15 @@ export interface Explanation {
 export class PersonalizationService implements PersonalizationApi, FoldExtension {
   private readonly store: DefinitionStore;
   private readonly cache = new Map<string, EnvironmentConfig>();
+  /**
+   * The audience results computed after a write, by the state object they were computed for: a
+   * write answered with personalization (the Experience API) would otherwise evaluate every
+   * audience twice, a few milliseconds apart. Weak, so nothing outlives its request.
+   */
+  private readonly evaluated = new WeakMap<
+    ProfileState,
+    { config: EnvironmentConfig; results: Record<string, AudienceResult> }
+  >();
 
   constructor(
     db: Kysely<Database>,
@@ -87,7 +96,10 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
   ): Promise<Explanation> {
     const config = await this.config(environmentId);
     const consents = await this.consentsOf(environmentId, config, profile, now);
-    const results = this.evaluate(config, profile, now, consents);
+    // Consents are read only here, so results of the write are reused only without them.
+    const known = consents === undefined ? this.evaluated.get(profile) : undefined;
+    const results =
+      known?.config === config ? known.results : this.evaluate(config, profile, now, consents);
     const memberships = Object.fromEntries(
       Object.entries(results).map(([id, r]) => [id, r.result]),
     );
@@ -140,8 +152,10 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
           personalizationAllowed(config, consents) || Object.keys(state.stickyVariants).length === 0
             ? state.stickyVariants
             : {};
+        const after = { ...state, audiences: now, stickyVariants: sticky };
+        this.evaluated.set(after, { config, results });
         return {
-          state: { ...state, audiences: now, stickyVariants: sticky },
+          state: after,
           write:
             rows.length === 0
               ? undefined

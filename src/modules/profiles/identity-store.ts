@@ -5,12 +5,26 @@ import {
   UNIQUE_IDENTIFIER_TYPES,
 } from '../../engine/types.js';
 import { isUniqueViolation } from '../../storage/errors.js';
+import { Precompiled } from '../../storage/precompiled.js';
 import type { Database } from '../../storage/schema.js';
 import { WriteConflict } from './write-conflict.js';
 
 /** SQL for the identity graph: which profile owns which identifier. */
 export class IdentityStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** The lookup of every request that names a profile by identifier, compiled once. */
+  private readonly selectOwners: Precompiled<{ profile_id: string }>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.selectOwners = Precompiled.of(
+      db
+        .selectFrom('profile_identifiers')
+        .select('profile_id')
+        .where('environment_id', '=', '')
+        .where('type', '=', '')
+        .where('value', '=', '')
+        .orderBy('profile_id'),
+    );
+  }
 
   /** Ids of the profiles holding `type:value` (several only for email and phone). */
   async findProfileIds(
@@ -18,14 +32,7 @@ export class IdentityStore {
     type: IdentifierType,
     value: string,
   ): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('profile_identifiers')
-      .select('profile_id')
-      .where('environment_id', '=', environmentId)
-      .where('type', '=', type)
-      .where('value', '=', value)
-      .orderBy('profile_id')
-      .execute();
+    const { rows } = await this.selectOwners.execute(this.db, [environmentId, type, value]);
     return rows.map((r) => r.profile_id);
   }
 

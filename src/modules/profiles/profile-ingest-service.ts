@@ -299,14 +299,25 @@ export class ProfileIngestService {
     });
   }
 
+  /**
+   * The live profile an id names: in one read when it was never merged (the usual case: the
+   * personalize path names a profile by id on every request), else through its survivor.
+   */
+  private async loadLive(environmentId: string, id: string) {
+    const stored = await this.repo.profiles.findById(environmentId, id);
+    if (!stored) return undefined;
+    if (stored.mergedInto === null) return { state: stored.state, version: stored.version };
+    const liveId = await this.repo.profiles.findLiveId(environmentId, stored.mergedInto);
+    return liveId ? loadProfile(this.repo, null, environmentId, liveId) : undefined;
+  }
+
   /** Finds (or starts) the profile a group of events belongs to. */
   private async resolveTarget(ctx: IngestContext, anchor: Anchor): Promise<Work> {
     const env = ctx.environmentId;
     if ('ref' in anchor) {
       const ref = anchor.ref;
       if (ref.kind === 'id') {
-        const liveId = await this.repo.profiles.findLiveId(env, ref.id);
-        const found = liveId && (await loadProfile(this.repo, null, env, liveId));
+        const found = await this.loadLive(env, ref.id);
         if (!found || !reachableBy(ctx, found.state)) throw new AppError('profile_not_found');
         return startWork(found.state, found.version);
       }

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ProfileState } from '../../engine/types.js';
 import { parseStored } from '../../lib/json.js';
+import { Precompiled } from '../../storage/precompiled.js';
 import type { Database } from '../../storage/schema.js';
 import { WriteConflict } from './write-conflict.js';
 
@@ -12,26 +13,42 @@ export interface StoredProfile {
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+type Row = Pick<Database['profiles'], 'state' | 'version' | 'merged_into'>;
+
 /** SQL for profile documents: one row per profile, read and written whole. */
 export class ProfileStore {
+  // The two queries of every write, compiled once (see Precompiled).
+  private readonly selectById: Precompiled<Row>;
+  private readonly updateState: Precompiled<unknown>;
+
   constructor(
     private readonly db: Kysely<Database>,
     /** PostgreSQL, inside a transaction: `findById` locks the row until it ends (FOR UPDATE). */
-    private readonly lockRows = false,
-  ) {}
+    lockRows = false,
+  ) {
+    this.selectById = Precompiled.of(
+      db
+        .selectFrom('profiles')
+        .select(['state', 'version', 'merged_into'])
+        .where('id', '=', '')
+        .where('environment_id', '=', '')
+        .$if(lockRows, (qb) => qb.forUpdate()),
+    );
+    this.updateState = Precompiled.of(
+      db
+        .updateTable('profiles')
+        .set({ state: '', version: 0, updated_at: 0, merged_into: null })
+        .where('id', '=', '')
+        .where('version', '=', 0),
+    );
+  }
 
   async findById(
     environmentId: string,
     id: string,
     db: Db = this.db,
   ): Promise<StoredProfile | undefined> {
-    const row = await db
-      .selectFrom('profiles')
-      .select(['state', 'version', 'merged_into'])
-      .where('id', '=', id)
-      .where('environment_id', '=', environmentId)
-      .$if(this.lockRows, (qb) => qb.forUpdate())
-      .executeTakeFirst();
+    const row = (await this.selectById.execute(db, [id, environmentId])).rows[0];
     if (!row) return undefined;
     return {
       state: parseStored<ProfileState>(row.state),
@@ -94,18 +111,16 @@ export class ProfileStore {
     state: ProfileState,
     expectedVersion: number,
   ): Promise<void> {
-    const result = await trx
-      .updateTable('profiles')
-      .set({
-        state: JSON.stringify(state),
-        version: expectedVersion + 1,
-        updated_at: state.metadata.updatedAt,
-        merged_into: null,
-      })
-      .where('id', '=', state.id)
-      .where('version', '=', expectedVersion)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new WriteConflict(`profile ${state.id} changed`);
+    const result = await this.updateState.execute(trx, [
+      JSON.stringify(state),
+      expectedVersion + 1,
+      state.metadata.updatedAt,
+      null,
+      state.id,
+      expectedVersion,
+    ]);
+    if (Number(result.numAffectedRows) !== 1)
+      throw new WriteConflict(`profile ${state.id} changed`);
   }
 
   /** Turns a profile into a pointer to its survivor (its document is kept in the merge log). */

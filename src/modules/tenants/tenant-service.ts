@@ -44,8 +44,16 @@ export interface Tenant {
 }
 
 /** Organizations and their environments: every piece of data belongs to one environment. */
+/**
+ * How long a tenant found by slugs is reused. Paths that name a tenant by slugs (the Experience
+ * API) look it up on every request; a change made in this process clears the cache at once,
+ * one made in another process is seen within this time.
+ */
+const TENANT_TTL_MS = 1000;
+
 export class TenantService {
   private readonly store: TenantStore;
+  private readonly tenants = new Map<string, { tenant: Tenant; at: number }>();
 
   constructor(db: Kysely<Database>) {
     this.store = new TenantStore(db);
@@ -86,6 +94,21 @@ export class TenantService {
 
   /** Looks up an environment by organization and environment slug. */
   async findTenant(organizationSlug: string, environmentSlug: string): Promise<Tenant | undefined> {
+    // Only tenants found are kept: one created meanwhile is found on the next request.
+    const key = `${organizationSlug}/${environmentSlug}`;
+    const cached = this.tenants.get(key);
+    const now = Date.now();
+    if (cached && now - cached.at < TENANT_TTL_MS) return cached.tenant;
+    const tenant = await this.findTenantUncached(organizationSlug, environmentSlug);
+    if (tenant) this.tenants.set(key, { tenant, at: now });
+    else this.tenants.delete(key);
+    return tenant;
+  }
+
+  private async findTenantUncached(
+    organizationSlug: string,
+    environmentSlug: string,
+  ): Promise<Tenant | undefined> {
     const organization = await this.store.findOrganizationBySlug(organizationSlug);
     if (!organization) return undefined;
     const environment = await this.store.findEnvironmentBySlug(organization.id, environmentSlug);
@@ -148,6 +171,7 @@ export class TenantService {
     if (!environment) throw new AppError('not_found');
     const settings = { ...settingsOf(environment), ...patch };
     await this.store.updateEnvironmentSettings(environmentId, JSON.stringify(settings));
+    this.tenants.clear();
     return settings;
   }
 }

@@ -1,4 +1,5 @@
 import type { CanonicalEvent, ProfileState, SessionState } from '../../engine/types.js';
+import { isoTime } from '../../lib/iso-time.js';
 import type { StoredEvent } from '../../modules/events/event-store.js';
 import type { MergeRecord } from '../../modules/profiles/merge-store.js';
 
@@ -6,7 +7,7 @@ import type { MergeRecord } from '../../modules/profiles/merge-store.js';
 export function iso(ms: number): string;
 export function iso(ms: number | null): string | null;
 export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+  return ms === null ? null : isoTime(ms);
 }
 const isoMap = (times: Record<string, number>) =>
   Object.fromEntries(Object.entries(times).map(([key, ms]) => [key, iso(ms)]));
