@@ -5,6 +5,8 @@ import autocannon, { type Request } from 'autocannon';
 export interface LoadRequest {
   method: 'GET' | 'POST';
   path: string;
+  /** When set, requests take these paths in turn instead of `path` (several known profiles). */
+  paths?: string[];
   /** Builds a fresh body for every request (a new messageId each time). */
   body?: () => string;
 }
@@ -47,10 +49,16 @@ export async function runLoad(
     path: scenario.path,
     headers: scenario.body ? { ...headers, 'content-type': 'application/json' } : headers,
   };
-  const makeBody = scenario.body;
+  const { body: makeBody, paths } = scenario;
+  let sent = 0;
   // autocannon rebuilds the request before each send when setupRequest is set; the body is
-  // rewritten there so every request carries its own messageId.
-  if (makeBody) request.setupRequest = (req) => ({ ...req, body: makeBody() });
+  // rewritten there so every request carries its own messageId, and the path takes its turn.
+  if (makeBody || paths)
+    request.setupRequest = (req) => ({
+      ...req,
+      ...(paths ? { path: paths[sent++ % paths.length] } : {}),
+      ...(makeBody ? { body: makeBody() } : {}),
+    });
   const result = await autocannon({
     url: baseUrl,
     connections,

@@ -17,6 +17,12 @@ export interface BenchOptions {
   /** Scale scenario: profiles and events stored before measuring. */
   profiles: number;
   events: number;
+  /**
+   * Known profiles that personalize requests spread over (round robin): 50 by default, one per
+   * connection, as 50 people would; 1 puts every request on one profile (a hot spot whose writes
+   * queue in its write slot).
+   */
+  knownProfiles: number;
   /** History scenario: events stored for the long-history profile. */
   historyEvents: number;
   /** Write a V8 CPU profile of every Tessera process into this directory (`node --cpu-prof`). */
@@ -41,6 +47,8 @@ const USAGE = `usage: npm run bench -- <${SCENARIO_NAMES.join('|')}|all> [flags]
   --warmup S                 warm-up seconds per server (default 2)
   --profiles N --events N    scale scenario sizes (default 100000 / 1000000)
   --full                     scale at the issue's size: 1000000 profiles / 10000000 events
+  --known-profiles N         personalize, scale, workers: profiles the requests spread over
+                             (default 50; 1 = every request for the same profile)
   --history-events N         history scenario: events of the long profile (default 100000)
   --cpu-prof DIR             CPU-profile each Tessera process (a .cpuprofile per process in DIR)`;
 
@@ -61,6 +69,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     profiles: 100_000,
     events: 1_000_000,
     historyEvents: 100_000,
+    knownProfiles: 50,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -89,6 +98,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         break;
       case '--events':
         options.events = positive(arg, next());
+        break;
+      case '--known-profiles':
+        options.knownProfiles = positive(arg, next());
         break;
       case '--history-events':
         options.historyEvents = positive(arg, next());

@@ -1,5 +1,6 @@
 import { personalizeBody, personalizePath } from './bodies.js';
 import { measurePair, type Side } from './compare.js';
+import type { LoadRequest } from './load.js';
 import type { BenchOptions } from './options.js';
 import { prepareTessera } from './setup.js';
 import { httpSide, startBaseline } from './sides.js';
@@ -14,14 +15,20 @@ export function personalizeSide(
   name: string,
   options: BenchOptions,
   t: Tessera,
-  profileId: string,
+  profileIds: string | string[],
 ): Side {
-  const request = {
-    method: 'POST' as const,
-    path: personalizePath(profileId),
+  return httpSide(name, options, t.url, personalizeRequest(profileIds), {}, t.peakRssKiB);
+}
+
+/** The personalize request, over one profile or several in turn. */
+function personalizeRequest(profileIds: string | string[]): LoadRequest {
+  const ids = typeof profileIds === 'string' ? [profileIds] : profileIds;
+  return {
+    method: 'POST',
+    path: personalizePath(ids[0]!),
+    paths: ids.length > 1 ? ids.map(personalizePath) : undefined,
     body: personalizeBody,
   };
-  return httpSide(name, options, t.url, request, {}, t.peakRssKiB);
 }
 
 /** One personalize answer (for the baseline to send the same bytes, and as a check). */
@@ -35,25 +42,27 @@ export async function personalizeAnswer(t: Tessera, profileId: string): Promise<
 
 export async function personalizeScenario(options: BenchOptions, dir: string): Promise<void> {
   process.stdout.write(
-    '\npersonalize: POST /v2/…/profiles/:id, one page event (20 audiences, 10 experiences) vs bare Fastify\n',
+    `\npersonalize: POST /v2/…/profiles/:id, one page event (20 audiences, 10 experiences), over ${options.knownProfiles} known profile(s), vs bare Fastify\n`,
   );
   const p = await prepareTessera(options, dir, 'personalize');
   try {
-    await personalizeSide('warm', options, p.t, p.profileId).load(options.warmup);
+    await personalizeSide('warm', options, p.t, p.knownIds).load(options.warmup);
     const answer = await personalizeAnswer(p.t, p.profileId);
     process.stdout.write(`  answer: ${Buffer.byteLength(answer)} bytes\n`);
     const baseline = await startBaseline(dir, 'personalize', answer);
     try {
-      const request = {
-        method: 'POST' as const,
-        path: personalizePath(p.profileId),
-        body: personalizeBody,
-      };
       await measurePair(
         options,
         'personalize',
-        personalizeSide('Tessera', options, p.t, p.profileId),
-        httpSide('bare Fastify', options, baseline.url, request, {}, baseline.peakRssKiB),
+        personalizeSide('Tessera', options, p.t, p.knownIds),
+        httpSide(
+          'bare Fastify',
+          options,
+          baseline.url,
+          personalizeRequest(p.knownIds),
+          {},
+          baseline.peakRssKiB,
+        ),
         { unit: 'req/s', target: '≥ 0.5×, p99 ≤ 10 ms' },
       );
     } finally {

@@ -31,8 +31,8 @@ export async function scaleScenario(options: BenchOptions, dir: string): Promise
       await measurePair(
         options,
         'scale: personalize',
-        personalizeSide('stored', options, full.t, full.profileId),
-        personalizeSide('empty', options, empty.t, empty.profileId),
+        personalizeSide('stored', options, full.t, full.knownIds),
+        personalizeSide('empty', options, empty.t, empty.knownIds),
         target,
       );
       await measurePair(

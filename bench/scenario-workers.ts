@@ -17,8 +17,8 @@ export async function workersScenario(options: BenchOptions, dir: string): Promi
       await measurePair(
         options,
         'workers',
-        personalizeSide('--workers 2', options, two.t, two.profileId),
-        personalizeSide('--workers 1', options, one.t, one.profileId),
+        personalizeSide('--workers 2', options, two.t, two.knownIds),
+        personalizeSide('--workers 1', options, one.t, one.knownIds),
         { unit: 'req/s', target: '≥ 1.6×' },
       );
     } finally {

@@ -12,6 +12,8 @@ export interface Prepared {
   t: Tessera;
   /** Tessera's id of the `userId:bench-user` profile. */
   profileId: string;
+  /** `profileId` and the other known profiles (`--known-profiles`), for spread personalize load. */
+  knownIds: string[];
   stop(): Promise<void>;
 }
 
@@ -27,11 +29,15 @@ export async function prepareTessera(
     t = await startTessera(db, { cpuProfDir: options.cpuProf, ...start });
     await defineAudiencesAndExperiences(t);
     const profileId = await createProfile(t, BENCH_USER);
+    const knownIds = [profileId];
+    while (knownIds.length < options.knownProfiles)
+      knownIds.push(await createProfile(t, `${BENCH_USER}-${knownIds.length}`));
     const running = t;
     return {
       db,
       t,
       profileId,
+      knownIds,
       async stop() {
         await running.stop();
         await db.drop();
