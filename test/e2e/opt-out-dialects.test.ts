@@ -239,6 +239,11 @@ async function sendEverywhere(user: string, tag: string, customId: string, oldDe
   });
   const ntCreate = await post(`${NT}/profiles`, { events: [ntPage(), ntIdentify()] });
   statuses.ntCreate = ntCreate.status;
+  // A blank profile the SDK can carry on with; its id names nothing stored.
+  expect(ntCreate.body.data.experiences).toEqual([]);
+  expect(
+    (await server.request('GET', `/v1/profiles/${ntCreate.body.data.profile.id}`)).status,
+  ).toBe(404);
   statuses.ntBatch = (
     await post(`${NT}/events`, {
       events: [
@@ -257,9 +262,13 @@ async function sendEverywhere(user: string, tag: string, customId: string, oldDe
   ).status;
 
   // 001: no userId on this wire; the customId and the device the user held are suppressed.
-  statuses.pmCreate = (
-    await post('/v4/clients', { customId, firstName: 'Back', tags: ['vip'] }, admin())
-  ).status;
+  const pmCreate = await post(
+    '/v4/clients',
+    { customId, firstName: 'Back', tags: ['vip'] },
+    admin(),
+  );
+  statuses.pmCreate = pmCreate.status;
+  expect(pmCreate.body).toEqual({ clientId: null, accepted: 0, duplicates: 0, suppressed: 1 });
   statuses.pmByCustomId = (
     await post(`/v4/clients/by-customid/${customId}`, { lastName: 'Again' }, admin())
   ).status;
@@ -291,13 +300,13 @@ async function sendEverywhere(user: string, tag: string, customId: string, oldDe
   ).status;
 
   // 004: a profile upsert named by the userId, and one named by an alternate id with the userId.
-  statuses.mpUpsert = (
-    await post(
-      `/Profiles/v4/${MP_CLIENT}/Profiles`,
-      { AlternateIds: [{ Type: 'userId', Value: user }], Traits: { name: 'Back' }, Tags: ['t'] },
-      pnauth(),
-    )
-  ).status;
+  const mpUpsert = await post(
+    `/Profiles/v4/${MP_CLIENT}/Profiles`,
+    { AlternateIds: [{ Type: 'userId', Value: user }], Traits: { name: 'Back' }, Tags: ['t'] },
+    pnauth(),
+  );
+  statuses.mpUpsert = mpUpsert.status;
+  expect(mpUpsert.body).toEqual({ ProfileId: null, Suppressed: true });
   statuses.mpUpsertAlt = (
     await post(
       `/Profiles/v4/${MP_CLIENT}/Profiles`,

@@ -33,6 +33,17 @@ export const SpringErrorSchema = Type.Object(
   { $id: 'SpringError', title: 'Spring-style error' },
 );
 
+/** A write about a person who opted out: acknowledged, nothing stored (see SuppressedWrite). */
+export const SuppressedAnswer = Type.Object(
+  {
+    clientId: Type.Null(),
+    accepted: Type.Integer(),
+    duplicates: Type.Integer(),
+    suppressed: Type.Integer(),
+  },
+  { description: 'The person opted out: the write was acknowledged and dropped' },
+);
+
 /** The schema's responses for the errors every route can answer. */
 export const errorResponses = {
   400: Type.Ref('SpringError'),
