@@ -506,3 +506,36 @@ describe('native erasure by user id', () => {
     expect(back.body).toMatchObject({ accepted: 1, suppressed: 0 });
   });
 });
+
+describe('a device shared with another known user', () => {
+  it('stays with that user when the opted-out user is identified on it', async () => {
+    await post(
+      '/v1/events',
+      {
+        events: [
+          { type: 'identify', userId: 'sharer', anonymousId: 'shared-device', messageId: mid() },
+        ],
+      },
+      admin(),
+    );
+    expect((await optOut('leaver')).status).toBe(200);
+    const res = await post(
+      '/v1/events',
+      {
+        events: [
+          { type: 'identify', userId: 'leaver', anonymousId: 'shared-device', messageId: mid() },
+        ],
+      },
+      admin(),
+    );
+    expect(res.body).toMatchObject({ accepted: 0, suppressed: 1 });
+    expect((await server.request('GET', '/v1/profiles/userId:sharer')).status).toBe(200);
+    // The device is not silenced for its owner.
+    const later = await post(
+      '/v1/events',
+      { events: [pageEvent({ anonymousId: 'shared-device' })] },
+      admin(),
+    );
+    expect(later.body).toMatchObject({ accepted: 1, suppressed: 0 });
+  });
+});
