@@ -120,6 +120,12 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
   const memberships = new MembershipRefresh(repo);
   const webhooks = createWebhooksModule(deps.storage, deps.masterKey, deps.config, log);
   repo.changes = webhooks.recorder;
+  // Read only where an environment has subscriptions, and cached with them.
+  webhooks.recorder.consentGate = {
+    requiredConsentOf: async (environmentId) =>
+      (await tenants.describeEnvironment(environmentId)).settings.webhooksRequireConsent ?? null,
+    readerFor: (db) => new ConsentReader(db),
+  };
   repo.addPersonalDataStore(webhooks.personalData);
   const consents = new ConsentService(deps.storage, {
     now: deps.now,

@@ -162,12 +162,29 @@ export class TagService {
 
   /** The profile's tags (with the profiles merged into it), by name, each once. */
   async tagsOfProfile(environmentId: string, profile: AnnotationSubject): Promise<ProfileTag[]> {
-    const seen = new Map<string, ProfileTag>();
-    for (const tag of await this.store.findOfProfiles(environmentId, treeOf(profile))) {
-      const earlier = seen.get(tag.id);
-      if (!earlier || tag.assignedAt < earlier.assignedAt) seen.set(tag.id, tag);
+    return (await this.tagsOfProfiles(environmentId, [profile])).get(profile.id) ?? [];
+  }
+
+  /**
+   * The tags of a page of profiles (each with the profiles merged into it), by name, each once,
+   * keyed by profile id: one query, for listings and exports. Profiles without tags are absent.
+   */
+  async tagsOfProfiles(
+    environmentId: string,
+    profiles: readonly AnnotationSubject[],
+  ): Promise<Map<string, ProfileTag[]>> {
+    const ownerOf = new Map<string, string>();
+    for (const profile of profiles) for (const id of treeOf(profile)) ownerOf.set(id, profile.id);
+    const seen = new Map<string, Map<string, ProfileTag>>();
+    for (const row of await this.store.findOfProfiles(environmentId, [...ownerOf.keys()])) {
+      const { profileId, ...tag } = row;
+      const owner = ownerOf.get(profileId)!;
+      const tags = seen.get(owner) ?? new Map<string, ProfileTag>();
+      const earlier = tags.get(tag.id);
+      if (!earlier || tag.assignedAt < earlier.assignedAt) tags.set(tag.id, tag);
+      seen.set(owner, tags);
     }
-    return [...seen.values()];
+    return new Map([...seen].map(([id, tags]) => [id, [...tags.values()]]));
   }
 
   /**

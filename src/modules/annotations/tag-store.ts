@@ -84,19 +84,26 @@ export class TagStore {
     return Number(result.numDeletedRows);
   }
 
-  /** Tags assigned to these profiles, one row per assignment. */
-  async findOfProfiles(environmentId: string, profileIds: string[]): Promise<ProfileTag[]> {
+  /** Tags assigned to these profiles, one row per assignment (with the profile it is on). */
+  async findOfProfiles(
+    environmentId: string,
+    profileIds: string[],
+  ): Promise<Array<ProfileTag & { profileId: string }>> {
     if (profileIds.length === 0) return [];
     const rows = await this.db
       .selectFrom('profile_tags')
       .innerJoin('tags', 'tags.id', 'profile_tags.tag_id')
       .selectAll('tags')
-      .select('profile_tags.assigned_at')
+      .select(['profile_tags.assigned_at', 'profile_tags.profile_id'])
       .where('profile_tags.profile_id', 'in', profileIds)
       .where('tags.environment_id', '=', environmentId)
       .orderBy('tags.name')
       .execute();
-    return rows.map((r) => ({ ...tagOf(r), assignedAt: Number(r.assigned_at) }));
+    return rows.map((r) => ({
+      ...tagOf(r),
+      assignedAt: Number(r.assigned_at),
+      profileId: r.profile_id,
+    }));
   }
 
   /** Profile ids holding a tag, in id order after `afterId` (as assigned: maybe merged away). */

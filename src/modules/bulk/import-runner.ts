@@ -129,9 +129,14 @@ async function ingestWithRetry(
   progress: ImportProgress,
   reject: (line: number, reason: string) => void,
 ): Promise<void> {
-  let todo = events;
-  let todoLines = lines;
   const ctx = { environmentId: options.environmentId, source: options.source };
+  // Screened whole before the batch is split into concurrent lanes: a lane must not store a
+  // page view that another lane's identify ties to an opted-out user.
+  const screened = await ingest.screenBatch(ctx, events);
+  progress.suppressed += screened.dropped;
+  const dropped = new Set(screened.droppedIndexes);
+  let todo = events.filter((_, i) => !dropped.has(i));
+  let todoLines = lines.filter((_, i) => !dropped.has(i));
   for (let round = 0; todo.length > 0; round++) {
     const batch = todo;
     const lanes = splitLanes(batch, options.concurrency ?? 16);

@@ -297,7 +297,10 @@ export class ConsentService {
           });
         }
         await this.store.appendHistory(trx, history);
-        await sink?.write(trx, history.map(changeOf));
+        await sink?.write(
+          trx,
+          history.map((row) => ({ ...changeOf(row), mergedIds: profile.mergedIds ?? [] })),
+        );
         return record;
       });
     });

@@ -46,6 +46,7 @@ function isDue(now: number) {
  */
 export class JobQueue implements JobQueueApi {
   private readonly handlers = new Map<string, JobHandler>();
+  private readonly personalPayloads = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -57,8 +58,14 @@ export class JobQueue implements JobQueueApi {
     private readonly engine: StorageEngine = 'sqlite',
   ) {}
 
-  register(kind: string, handler: JobHandler): void {
+  /**
+   * `personalPayload`: the payload carries personal data that is only input (events to apply),
+   * so it is emptied once the job is done or has failed for good; a queued job's is not
+   * reachable by an erasure or an opt-out, a finished one must not outlive it.
+   */
+  register(kind: string, handler: JobHandler, options: { personalPayload?: boolean } = {}): void {
     this.handlers.set(kind, handler);
+    if (options.personalPayload) this.personalPayloads.add(kind);
   }
 
   async enqueue(environmentId: string, kind: string, payload: unknown): Promise<{ id: string }> {
@@ -101,6 +108,10 @@ export class JobQueue implements JobQueueApi {
       createdAt: Number(row.created_at),
       finishedAt: row.finished_at === null ? null : Number(row.finished_at),
     };
+  }
+
+  private emptied(kind: string): { payload?: string } {
+    return this.personalPayloads.has(kind) ? { payload: '{}' } : {};
   }
 
   /** A job's stored payload (for its owner's status views). */
@@ -212,7 +223,13 @@ export class JobQueue implements JobQueueApi {
       // newer claim owns the row and this one leaves it alone.
       await this.db
         .updateTable('jobs')
-        .set({ status: 'done', lease_until: null, finished_at: this.now(), last_error: null })
+        .set({
+          status: 'done',
+          lease_until: null,
+          finished_at: this.now(),
+          last_error: null,
+          ...this.emptied(job.kind),
+        })
         .where('id', '=', job.id)
         .where('attempts', '=', job.attempts)
         .execute();
@@ -232,6 +249,7 @@ export class JobQueue implements JobQueueApi {
           last_error: message.slice(0, 500),
           run_at: this.now() + 1000 * 2 ** job.attempts,
           finished_at: failed ? this.now() : null,
+          ...(failed ? this.emptied(job.kind) : {}),
         })
         .where('id', '=', job.id)
         .where('attempts', '=', job.attempts)

@@ -17,7 +17,8 @@ import {
 import type { ProfileRef } from './profile-ref.js';
 import { refKey } from './profile-ref.js';
 import type { ProfileRepository } from './profile-repository.js';
-import { filterSuppressed } from './suppression-filter.js';
+import { filterSuppressed, type SuppressionOutcome } from './suppression-filter.js';
+import { purgeIdentified } from './suppression-purge.js';
 import { WriteConflict } from './write-conflict.js';
 
 export type { IngestContext } from './ingest-work.js';
@@ -88,8 +89,18 @@ export class ProfileIngestService {
     ctx: IngestContext,
     events: CanonicalEvent[],
   ): Promise<Array<{ indexes: number[]; result?: IngestResult; error?: AppError }>> {
+    const outcomes: Array<{ indexes: number[]; result?: IngestResult; error?: AppError }> = [];
+    // Screened as a whole before grouping: a page view grouped under an anonymous id that a
+    // later identify in the same batch ties to an opted-out user is never stored.
+    const screened = await this.screenBatch(ctx, events);
+    if (screened.dropped > 0) {
+      const result = { profile: null, applied: 0, duplicates: 0, suppressed: screened.dropped };
+      outcomes.push({ indexes: screened.droppedIndexes, result });
+    }
+    const dropped = new Set(screened.droppedIndexes);
     const groups = new Map<string, { indexes: number[]; events: CanonicalEvent[] }>();
     events.forEach((event, index) => {
+      if (dropped.has(index)) return;
       const key = event.profileId
         ? `id:${event.profileId}`
         : event.userId
@@ -100,7 +111,6 @@ export class ProfileIngestService {
       group.events.push(event);
       groups.set(key, group);
     });
-    const outcomes: Array<{ indexes: number[]; result?: IngestResult; error?: AppError }> = [];
     for (const [key, group] of groups) {
       const first = group.events[0]!;
       const anchor: Anchor = first.profileId
@@ -117,6 +127,21 @@ export class ProfileIngestService {
       }
     }
     return outcomes;
+  }
+
+  /**
+   * Drops the events of opted-out people from a whole request or import batch, and erases what
+   * anonymous ids it identifies as such a person collected (unless preflight). Import runs call
+   * it before they split a batch into concurrent lanes.
+   */
+  async screenBatch(ctx: IngestContext, events: CanonicalEvent[]): Promise<SuppressionOutcome> {
+    if (!this.repo.suppressions) {
+      return { kept: events, droppedIndexes: [], dropped: 0, purge: [] };
+    }
+    const screened = await filterSuppressed(this.repo.suppressions, ctx.environmentId, events);
+    if (screened.purge.length > 0 && !ctx.preflight)
+      await purgeIdentified(this.repo, ctx.environmentId, screened.purge);
+    return screened;
   }
 
   private async ingestGroup(
@@ -171,9 +196,9 @@ export class ProfileIngestService {
           unseen,
           'ref' in anchor ? anchor.ref : undefined,
         )
-      : { kept: unseen, dropped: 0, purge: [] };
-    if (screened.purge.length > 0 && !ctx.preflight)
-      await this.purge(ctx.environmentId, screened.purge);
+      : ({ kept: unseen, droppedIndexes: [], dropped: 0, purge: [] } as SuppressionOutcome);
+    if ((screened.purge.length > 0 || screened.purgeRef) && !ctx.preflight)
+      await purgeIdentified(this.repo, ctx.environmentId, screened.purge, screened.purgeRef);
     const fresh = screened.kept;
     const suppressed = screened.dropped;
     if (fresh.length === 0) {
@@ -274,29 +299,6 @@ export class ProfileIngestService {
     }
     const work = await this.resolveTarget(ctx, anchor);
     return work.version === null ? null : work.state;
-  }
-
-  /**
-   * Erases what was collected under anonymous ids just identified as an opted-out user, and
-   * suppresses those ids too: they are that person's devices.
-   */
-  private async purge(environmentId: string, anonymousIds: Identifier[]): Promise<void> {
-    const owners = await this.repo.identities.findOwners(environmentId, anonymousIds);
-    const trees: string[] = [];
-    for (const profileId of new Set(owners.values())) {
-      const found = await loadProfile(this.repo, null, environmentId, profileId);
-      if (found) trees.push(found.state.id, ...found.state.mergedIds);
-    }
-    await this.repo.storage.write(async (trx) => {
-      await this.repo.erase(trx, trees);
-      await this.repo.suppressions!.add(
-        trx,
-        environmentId,
-        anonymousIds,
-        'identified-as-opted-out',
-        Date.now(),
-      );
-    });
   }
 
   /**

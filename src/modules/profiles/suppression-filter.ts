@@ -5,6 +5,8 @@ import type { ProfileRef } from './profile-ref.js';
 export interface SuppressionOutcome {
   /** Events to apply. */
   kept: CanonicalEvent[];
+  /** Indexes (into the events given) of those acknowledged and dropped. */
+  droppedIndexes: number[];
   /** How many were acknowledged and dropped. */
   dropped: number;
   /**
@@ -12,6 +14,12 @@ export interface SuppressionOutcome {
    * suppressed too (the person behind them opted out).
    */
   purge: Identifier[];
+  /**
+   * The profile a group was addressed to when one of its events identifies it as an opted-out
+   * user (the Experience API's and MyPreferences' calls name a profile, not the event): it is
+   * that person's, so it is erased as the anonymous ids are.
+   */
+  purgeRef?: ProfileRef;
 }
 
 function idsOf(event: CanonicalEvent): Identifier[] {
@@ -32,8 +40,10 @@ const keyOf = (i: Identifier) => `${i.type}:${i.value}`;
 /**
  * Drops the events of opted-out people, whichever dialect they came through. An event that ties
  * an anonymous id to a suppressed user id (an identify, an alias) condemns that anonymous id as
- * well, with every event for it in this batch: what was collected under it before is the opted-out
- * person's data.
+ * well, with every event for it in these events: what was collected under it is the opted-out
+ * person's data. Callers screen a whole request's events at once (not group by group), so that
+ * a page view sent before the identify in the same batch is never stored. Events addressed to
+ * one profile (`ref`) are all dropped when any of them names an opted-out user.
  */
 export async function filterSuppressed(
   list: SuppressionList,
@@ -44,9 +54,11 @@ export async function filterSuppressed(
   const claimed = events.flatMap(idsOf);
   if (ref?.kind === 'identifier') claimed.push({ type: ref.type, value: ref.value });
   const suppressed = await list.suppressedAmong(environmentId, claimed);
-  if (suppressed.size === 0) return { kept: events, dropped: 0, purge: [] };
+  const none = { kept: events, droppedIndexes: [], dropped: 0, purge: [] };
+  if (suppressed.size === 0) return none;
+  const all = events.map((_, i) => i);
   if (ref?.kind === 'identifier' && suppressed.has(`${ref.type}:${ref.value}`)) {
-    return { kept: [], dropped: events.length, purge: [] };
+    return { kept: [], droppedIndexes: all, dropped: events.length, purge: [] };
   }
   const purge = new Map<string, Identifier>();
   for (const event of events) {
@@ -57,6 +69,23 @@ export async function filterSuppressed(
     }
   }
   const condemned = new Set([...suppressed, ...purge.keys()]);
-  const kept = events.filter((event) => !idsOf(event).some((i) => condemned.has(keyOf(i))));
-  return { kept, dropped: events.length - kept.length, purge: [...purge.values()] };
+  const isCondemned = (event: CanonicalEvent) => idsOf(event).some((i) => condemned.has(keyOf(i)));
+  if (ref && events.some(isCondemned)) {
+    return {
+      kept: [],
+      droppedIndexes: all,
+      dropped: events.length,
+      purge: [...purge.values()],
+      purgeRef: ref,
+    };
+  }
+  const droppedIndexes = all.filter((i) => isCondemned(events[i]!));
+  if (droppedIndexes.length === 0) return none;
+  const dropped = new Set(droppedIndexes);
+  return {
+    kept: events.filter((_, i) => !dropped.has(i)),
+    droppedIndexes,
+    dropped: droppedIndexes.length,
+    purge: [...purge.values()],
+  };
 }

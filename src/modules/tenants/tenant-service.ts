@@ -24,6 +24,13 @@ export interface EnvironmentSettings {
    * on consent.
    */
   personalizationRequiresConsent?: string | null;
+  /**
+   * A consent purpose: change events about a profile without it granted (person-level,
+   * unexpired) are neither recorded nor delivered. Changes tied to no profile (opt-out, erasure
+   * notices) and changes of that consent itself still go. null or absent (the default): webhooks
+   * do not depend on consent.
+   */
+  webhooksRequireConsent?: string | null;
 }
 
 export const DEFAULT_ENVIRONMENT_SETTINGS: EnvironmentSettings = { publicAccess: 'open' };

@@ -26,6 +26,11 @@ export interface ChangeInput {
   profileId: string | null;
   payload: Record<string, unknown>;
   occurredAt?: number;
+  /**
+   * The profiles merged into `profileId`: their consents count as its own when the environment
+   * makes webhooks depend on consent (see `webhooksRequireConsent`).
+   */
+  mergedIds?: readonly string[];
 }
 
 /**

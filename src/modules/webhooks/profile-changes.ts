@@ -63,5 +63,6 @@ export function ingestChanges(outcome: IngestOutcome): ChangeInput[] {
     if (!is.has(audienceId))
       changes.push({ type: 'audience.exited', profileId, payload: { audienceId } });
   }
-  return changes;
+  // Consents on profiles merged into this one count as its own (webhooksRequireConsent).
+  return changes.map((c) => ({ ...c, mergedIds: after.mergedIds }));
 }

@@ -94,12 +94,19 @@ export function profileRoutes(services: MyPreferencesServices): FastifyPluginAsy
           tags: ['mypreferences'],
           params: ClientParams,
           body: ProfileBodySchema,
-          response: { 200: ProfileSchema },
+          response: {
+            200: ProfileSchema,
+            202: Type.Object(
+              { ProfileId: Type.Null(), Suppressed: Type.Boolean() },
+              { description: 'The person opted out: acknowledged, nothing stored' },
+            ),
+          },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const environmentId = environmentOf(request);
         const profile = await upsertProfile(services, environmentId, request.body);
+        if (!profile) return reply.status(202).send({ ProfileId: null, Suppressed: true });
         return presentWithExtras(services.annotations, environmentId, profile);
       },
     );

@@ -30,13 +30,14 @@ export const isTesseraType = (type: string): type is IdentifierType =>
  * AlternateId names the profile: a Tessera identifier as the ingest path knows it, or an
  * alternate id held by a profile. An alternate id nobody holds creates the profile under the
  * first unique Tessera identifier among the others, else under a fresh anonymousId. Alternate ids
- * held by another profile answer `identity_conflict` before anything is written.
+ * held by another profile answer `identity_conflict` before anything is written. Null: the
+ * person opted out, nothing was stored.
  */
 export async function upsertProfile(
   services: ProfileUpsertServices,
   environmentId: string,
   body: ProfileBody,
-): Promise<ProfileState> {
+): Promise<ProfileState | null> {
   const { AlternateIds, Traits, Tags, Groups } = body;
   const customFields = (body.CustomFields ?? {}) as Record<string, unknown>;
   checkFieldNames(customFields);
@@ -71,7 +72,8 @@ export async function upsertProfile(
     ref,
     events,
   );
-  // Nothing is stored for an opted-out person (their events are dropped).
+  // Nothing is stored for an opted-out person (the core dropped the events): acknowledged.
+  if (!result.profile && result.suppressed > 0) return null;
   if (!result.profile) throw new AppError('profile_not_found');
   const profile = result.profile;
 

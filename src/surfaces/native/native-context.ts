@@ -21,4 +21,8 @@ export interface NativeServices
   credentials: CredentialService;
   tenants: TenantService;
   erasure: ErasureService;
+  /** Subscriptions, and the recorder whose cached settings a settings change drops. */
+  webhooks: WebhookRouteServices['webhooks'] & {
+    recorder: { invalidate(environmentId: string): void };
+  };
 }

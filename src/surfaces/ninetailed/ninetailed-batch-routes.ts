@@ -26,7 +26,8 @@ const tags = ['experience-api'];
 export function batchRoutes(services: NinetailedServices): FastifyPluginAsyncTypebox {
   return async (app) => {
     const base = '/organizations/:organizationId/environments/:environmentSlug';
-    services.jobs.register(IMPORT_JOB, importRunner(services, app.log));
+    // The payload is the people's events: emptied once applied (see JobQueue.register).
+    services.jobs.register(IMPORT_JOB, importRunner(services, app.log), { personalPayload: true });
 
     app.post(
       `${base}/events`,

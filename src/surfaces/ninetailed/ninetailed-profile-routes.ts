@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { newProfileState } from '../../engine/index.js';
 import { isAppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import type { ProfileRef } from '../../modules/profiles/profile-ref.js';
@@ -46,6 +47,12 @@ async function applyEvents(
     ref,
     events,
   );
+  if (!result.profile && result.suppressed > 0) {
+    // The person opted out and nothing was stored. The SDKs need a profile to carry on with:
+    // a blank one, never stored (its id names nothing), which gets every baseline.
+    const blank = newProfileState(newId(), environmentId, Date.now(), SOURCE);
+    return ok(await withSelections(services, environmentId, blank));
+  }
   if (!result.profile) {
     throw profileNotFound(
       'No profile to answer with: every event was already applied, or belongs to an opted-out person.',

@@ -26,6 +26,7 @@ export interface NinetailedServices {
     register(
       kind: string,
       handler: (job: { environmentId: string; payload: unknown }) => Promise<void>,
+      options?: { personalPayload?: boolean },
     ): void;
   };
 }

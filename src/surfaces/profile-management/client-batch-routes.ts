@@ -6,7 +6,11 @@ import { environmentOf } from '../../platform/auth.js';
 import { type ClientInput, refFor } from './client-mapping.js';
 import { BatchItemResult, ClientBody } from './client-schemas.js';
 import { viewClient, writeClient } from './client-writes.js';
-import { type ProfileManagementServices, TAGS } from './profile-management-context.js';
+import {
+  type ProfileManagementServices,
+  SuppressedWrite,
+  TAGS,
+} from './profile-management-context.js';
 import { errorResponses } from './profile-management-errors.js';
 import { problemsOf } from './profile-management-validation.js';
 
@@ -107,6 +111,10 @@ export function clientBatchRoutes(services: ProfileManagementServices): FastifyP
             const { profile } = await writeClient(services, environmentId, ref, fields);
             results.push({ index, status: 200, clientId: profile.id });
           } catch (error) {
+            if (error instanceof SuppressedWrite) {
+              results.push({ index, status: 202, message: error.message });
+              continue;
+            }
             if (!(error instanceof AppError) || error.status >= 500 || error.status === 429)
               throw error;
             results.push({ index, status: error.status, message: error.message });

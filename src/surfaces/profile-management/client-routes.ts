@@ -7,7 +7,7 @@ import { type ClientInput, refFor } from './client-mapping.js';
 import { ClientBody, ClientIdParams, IdentifierParams } from './client-schemas.js';
 import { viewClient, writeClient } from './client-writes.js';
 import { type ProfileManagementServices, TAGS } from './profile-management-context.js';
-import { errorResponses } from './profile-management-errors.js';
+import { errorResponses, SuppressedAnswer } from './profile-management-errors.js';
 
 const Client = Type.Ref('PmClient');
 const Input = ClientBody;
@@ -27,7 +27,12 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
             'profile holds answers 409. Without a uuid, one is generated.',
           tags: TAGS,
           body: Input,
-          response: { 201: Client, 409: Type.Ref('SpringError'), ...errorResponses },
+          response: {
+            201: Client,
+            202: SuppressedAnswer,
+            409: Type.Ref('SpringError'),
+            ...errorResponses,
+          },
         },
       },
       async (request, reply) => {
@@ -84,7 +89,7 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
           tags: TAGS,
           params: ClientIdParams,
           body: Input,
-          response: { 200: Client, ...errorResponses },
+          response: { 200: Client, 202: SuppressedAnswer, ...errorResponses },
         },
       },
       async (request) =>
@@ -115,7 +120,7 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
             tags: TAGS,
             params: Type.Object({ [param]: Type.String({ minLength: 1, maxLength: 254 }) }),
             body: Input,
-            response: { 200: Client, ...errorResponses },
+            response: { 200: Client, 202: SuppressedAnswer, ...errorResponses },
           },
         },
         async (request) => {

@@ -11,7 +11,7 @@ import {
   prepare,
   TAGS,
 } from './profile-management-context.js';
-import { errorResponses } from './profile-management-errors.js';
+import { errorResponses, SuppressedAnswer } from './profile-management-errors.js';
 
 /** The CRM module's view of a profile (`/crm/v1`): the same client, read and replaced by id. */
 export function crmRoutes(services: ProfileManagementServices): FastifyPluginAsyncTypebox {
@@ -50,7 +50,7 @@ export function crmRoutes(services: ProfileManagementServices): FastifyPluginAsy
           tags: TAGS,
           params: ClientIdParams,
           body: ClientBody,
-          response: { 200: Type.Ref('PmClient'), ...errorResponses },
+          response: { 200: Type.Ref('PmClient'), 202: SuppressedAnswer, ...errorResponses },
         },
       },
       async (request) => {
@@ -78,7 +78,7 @@ export function logoutRoutes(services: ProfileManagementServices): FastifyPlugin
           summary: 'Log out a Profile (records a client.logout event)',
           tags: TAGS,
           params: Type.Object({ clientID: Type.String({ minLength: 1, maxLength: 200 }) }),
-          response: { 204: Type.Null(), ...errorResponses },
+          response: { 204: Type.Null(), 202: SuppressedAnswer, ...errorResponses },
         },
       },
       async (request, reply) => {

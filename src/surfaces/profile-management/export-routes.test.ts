@@ -44,3 +44,21 @@ describe('jsonArray: an export NDJSON as a JSON array of clients', () => {
     expect(await collect(['', '\n'])).toEqual([]);
   });
 });
+
+describe('jsonArray with tags', () => {
+  it('looks tags up once per chunk of whole lines, and answers [] for untagged clients', async () => {
+    const pages: string[][] = [];
+    async function* source() {
+      yield `${line('a')}\n${line('b')}\n${line('c').slice(0, 10)}`;
+      yield `${line('c').slice(10)}\n`;
+    }
+    let text = '';
+    for await (const part of jsonArray(source(), async (profiles) => {
+      pages.push(profiles.map((p) => p.id));
+      return new Map([['b', ['vip']]]);
+    }))
+      text += part;
+    expect(pages).toEqual([['a', 'b'], ['c']]);
+    expect(JSON.parse(text).map((c: { tags: string[] }) => c.tags)).toEqual([[], ['vip'], []]);
+  });
+});

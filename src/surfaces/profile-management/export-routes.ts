@@ -47,10 +47,13 @@ interface ExportedProfile {
   identifiers: Identifier[];
   traits: JsonObject;
   metadata: { createdAt: string; updatedAt: string; lastActivityTime: string | null };
+  mergedIds?: string[];
 }
 
-function clientOfLine(line: string) {
-  const p = JSON.parse(line) as ExportedProfile;
+/** Tag names of a page of exported profiles, by profile id (one query per page). */
+export type TagsOfPage = (profiles: ExportedProfile[]) => Promise<Map<string, string[]>>;
+
+function clientOf(p: ExportedProfile, tags: string[]) {
   const state = {
     id: p.id,
     identifiers: p.identifiers,
@@ -63,15 +66,26 @@ function clientOfLine(line: string) {
         : null,
     },
   } as unknown as ProfileState;
-  return presentClient(state);
+  return presentClient(state, tags);
 }
 
-/** The export's NDJSON chunks (cut anywhere) as one JSON array of clients. */
-export async function* jsonArray(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+/**
+ * The export's NDJSON chunks (cut anywhere) as one JSON array of clients, with their tags looked
+ * up per chunk (the export lines do not carry them: tags live in the annotations module).
+ */
+export async function* jsonArray(
+  chunks: AsyncIterable<string>,
+  tagsOf: TagsOfPage = async () => new Map(),
+): AsyncGenerator<string> {
   let pending = '';
   let first = true;
-  const item = (line: string) => {
-    const text = JSON.stringify(clientOfLine(line));
+  const page = async (lines: string[]) => {
+    const profiles = lines
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as ExportedProfile);
+    if (profiles.length === 0) return '';
+    const tags = await tagsOf(profiles);
+    const text = profiles.map((p) => JSON.stringify(clientOf(p, tags.get(p.id) ?? []))).join(',');
     const out = first ? text : `,${text}`;
     first = false;
     return out;
@@ -80,10 +94,11 @@ export async function* jsonArray(chunks: AsyncIterable<string>): AsyncGenerator<
   for await (const chunk of chunks) {
     const lines = (pending + chunk).split('\n');
     pending = lines.pop() ?? '';
-    const out = lines.filter((l) => l.trim() !== '').map(item);
-    if (out.length > 0) yield out.join('');
+    const out = await page(lines);
+    if (out) yield out;
   }
-  if (pending.trim() !== '') yield item(pending);
+  const last = await page([pending]);
+  if (last) yield last;
   yield ']';
 }
 
@@ -173,7 +188,14 @@ export function exportRoutes(services: ProfileManagementServices): FastifyPlugin
           request.params.taskId,
         );
         // Streamed: an export may be larger than is wise to hold in memory.
-        return reply.type('application/json; charset=utf-8').send(Readable.from(jsonArray(chunks)));
+        const environmentId = environmentOf(request);
+        const tagsOf: TagsOfPage = async (profiles) => {
+          const found = await services.annotations.tags.tagsOfProfiles(environmentId, profiles);
+          return new Map([...found].map(([id, tags]) => [id, tags.map((t) => t.name)]));
+        };
+        return reply
+          .type('application/json; charset=utf-8')
+          .send(Readable.from(jsonArray(chunks, tagsOf)));
       },
     );
   };

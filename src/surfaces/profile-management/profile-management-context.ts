@@ -36,9 +36,20 @@ export function prepare(raws: unknown[]): CanonicalEvent[] {
 }
 
 /**
+ * Thrown when the core dropped a write because it is about a person who opted out: every 001
+ * route answers it as `202` with `clientId: null` (the events' acknowledgement), since there is
+ * no profile to show and the caller must not retry.
+ */
+export class SuppressedWrite extends Error {
+  constructor(readonly suppressed: number) {
+    super('The person opted out: nothing was stored.');
+  }
+}
+
+/**
  * Applies events to the profile `ref` names (created when an identifier nobody holds names it)
- * and answers the profile after them. Events of an opted-out person are dropped by the core: the
- * answer is then 404, as for a profile that does not exist.
+ * and answers the profile after them. Events of an opted-out person are dropped by the core:
+ * {@link SuppressedWrite}; only duplicates for a profile that does not exist are a 404.
  */
 export async function applyToProfile(
   services: ProfileManagementServices,
@@ -53,6 +64,7 @@ export async function applyToProfile(
     events,
     claims,
   );
+  if (!result.profile && result.suppressed > 0) throw new SuppressedWrite(result.suppressed);
   if (!result.profile) throw new AppError('profile_not_found');
   return { ...result, profile: result.profile };
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors/app-error.js';
 import { toAppError } from '../../platform/error-mapping.js';
+import { SuppressedWrite } from './profile-management-context.js';
 
 /**
  * The error body of the 001 dialect. Synerise's services are Spring Boot applications and answer
@@ -30,6 +31,17 @@ export const SpringErrorSchema = Type.Object(
     ),
   },
   { $id: 'SpringError', title: 'Spring-style error' },
+);
+
+/** A write about a person who opted out: acknowledged, nothing stored (see SuppressedWrite). */
+export const SuppressedAnswer = Type.Object(
+  {
+    clientId: Type.Null(),
+    accepted: Type.Integer(),
+    duplicates: Type.Integer(),
+    suppressed: Type.Integer(),
+  },
+  { description: 'The person opted out: the write was acknowledged and dropped' },
 );
 
 /** The schema's responses for the errors every route can answer. */
@@ -69,9 +81,18 @@ function send(request: FastifyRequest, reply: FastifyReply, appError: AppError) 
 
 /** Answers every error of the surface in the Spring shape. */
 export function registerProfileManagementErrors(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) =>
-    send(request, reply, toAppError(error, request.log)),
-  );
+  app.setErrorHandler((error, request, reply) => {
+    // Not an error: acknowledged and dropped (an opted-out person), answered as events are.
+    if (error instanceof SuppressedWrite) {
+      return reply.status(202).type('application/json').send({
+        clientId: null,
+        accepted: 0,
+        duplicates: 0,
+        suppressed: error.suppressed,
+      });
+    }
+    return send(request, reply, toAppError(error, request.log));
+  });
 }
 
 /** Answers unknown routes of a path prefix (`/v4`, `/crm/v1`, …) in the Spring shape. */
