@@ -5,7 +5,12 @@ import type {
   PreferenceRecord,
   PreferenceView,
 } from '../../engine/consent-types.js';
-import { checkName, normalizeAttachmentKey } from '../../engine/consent-validate.js';
+import {
+  type ConsentReadFilter,
+  checkName,
+  normalizeAttachmentKey,
+  validateReadFilter,
+} from '../../engine/consent-validate.js';
 import { AppError, type ErrorIssue } from '../../errors/app-error.js';
 import type { HistoryRow } from '../../modules/consents/consent-store.js';
 
@@ -109,43 +114,17 @@ export function presentHistoryEntry(e: HistoryRow) {
   };
 }
 
-const CURSOR = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 function invalid(issues: ErrorIssue[]): AppError {
   return new AppError('validation_failed', `${issues[0]!.field} ${issues[0]!.message}`, issues);
 }
 
 /** Query filters, checked with the engine's rules (a bad name or cursor is a 400). */
-export interface HistoryQueryInput {
-  purpose?: string;
-  topic?: string;
-  channel?: string;
-  dataPoint?: string;
-  cursor?: string;
-}
+export type HistoryQueryInput = ConsentReadFilter;
 
 export function checkFilters(query: HistoryQueryInput): HistoryQueryInput {
-  const issues: ErrorIssue[] = [];
-  const out: HistoryQueryInput = {};
-  for (const field of ['purpose', 'topic', 'channel'] as const) {
-    const value = query[field];
-    if (value === undefined) continue;
-    const problem = checkName(value);
-    if (problem) issues.push({ field, message: problem });
-    out[field] = value;
-  }
-  if (query.dataPoint !== undefined) {
-    out.dataPoint = normalizeAttachmentKey(query.dataPoint);
-    if (out.dataPoint === undefined)
-      issues.push({ field: 'dataPoint', message: 'is not a data point' });
-  }
-  if (query.cursor !== undefined) {
-    if (!CURSOR.test(query.cursor))
-      issues.push({ field: 'cursor', message: 'is not a cursor this API returned' });
-    out.cursor = query.cursor;
-  }
-  if (issues.length > 0) throw invalid(issues);
-  return out;
+  const checked = validateReadFilter(query);
+  if (!checked.ok) throw invalid(checked.errors);
+  return checked.value;
 }
 
 /**

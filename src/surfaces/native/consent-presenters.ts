@@ -1,9 +1,9 @@
 import { attachmentKey } from '../../engine/consent-state.js';
 import type { ConsentView, PreferenceView } from '../../engine/consent-types.js';
 import {
-  checkName,
+  type ConsentReadFilter,
   type FieldIssue,
-  normalizeAttachmentKey,
+  validateReadFilter,
 } from '../../engine/consent-validate.js';
 import { AppError } from '../../errors/app-error.js';
 import type { PolicyVersion } from '../../modules/consents/consent-policies.js';
@@ -11,15 +11,7 @@ import type { HistoryRow } from '../../modules/consents/consent-store.js';
 import { iso } from './native-presenters.js';
 
 /** Consent state → the native API's JSON (times as ISO 8601), and request checks. */
-const CURSOR = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-export interface ConsentFilterQuery {
-  purpose?: string;
-  dataPoint?: string;
-  topic?: string;
-  channel?: string;
-  cursor?: string;
-}
+export type ConsentFilterQuery = ConsentReadFilter;
 
 function invalid(issues: FieldIssue[], prefix: string): AppError {
   return new AppError(
@@ -31,26 +23,9 @@ function invalid(issues: FieldIssue[], prefix: string): AppError {
 
 /** Checks the optional names of a filter, and normalizes a data point key. */
 export function filterOf(query: ConsentFilterQuery): ConsentFilterQuery {
-  const issues: FieldIssue[] = [];
-  const out: ConsentFilterQuery = {};
-  for (const field of ['purpose', 'topic', 'channel'] as const) {
-    const value = query[field];
-    if (value === undefined) continue;
-    const problem = checkName(value);
-    if (problem) issues.push({ field, message: problem });
-    out[field] = value;
-  }
-  if (query.dataPoint !== undefined) {
-    out.dataPoint = normalizeAttachmentKey(query.dataPoint);
-    if (out.dataPoint === undefined) {
-      issues.push({ field: 'dataPoint', message: 'is not a data point (see the description)' });
-    }
-  }
-  if (query.cursor !== undefined && !CURSOR.test(query.cursor)) {
-    issues.push({ field: 'cursor', message: 'is not a cursor this API returned' });
-  }
-  if (issues.length > 0) throw invalid(issues, 'querystring');
-  return out;
+  const checked = validateReadFilter(query);
+  if (!checked.ok) throw invalid(checked.errors, 'querystring');
+  return checked.value;
 }
 
 export function presentConsent(v: ConsentView) {

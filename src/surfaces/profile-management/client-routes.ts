@@ -5,7 +5,7 @@ import { newId } from '../../lib/ids.js';
 import { environmentOf } from '../../platform/auth.js';
 import { type ClientInput, refFor } from './client-mapping.js';
 import { ClientBody, ClientIdParams, IdentifierParams } from './client-schemas.js';
-import { viewClient, writeClient } from './client-writes.js';
+import { readClient, viewClient, writeClient } from './client-writes.js';
 import { type ProfileManagementServices, TAGS } from './profile-management-context.js';
 import { errorResponses, SuppressedAnswer } from './profile-management-errors.js';
 
@@ -68,15 +68,8 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
           response: { 200: Client, ...errorResponses },
         },
       },
-      async (request) => {
-        const environmentId = environmentOf(request);
-        const ref = { kind: 'id' as const, id: request.params.clientId };
-        return viewClient(
-          services,
-          environmentId,
-          await services.queries.getProfile(environmentId, ref),
-        );
-      },
+      async (request) =>
+        readClient(services, environmentOf(request), { kind: 'id', id: request.params.clientId }),
     );
 
     app.post(
@@ -197,15 +190,12 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
           response: { 200: Client, 409: Type.Ref('SpringError'), ...errorResponses },
         },
       },
-      async (request) => {
-        const environmentId = environmentOf(request);
-        const ref = refFor(request.params.identifierType, request.params.identifierValue);
-        return viewClient(
+      async (request) =>
+        readClient(
           services,
-          environmentId,
-          await services.queries.getProfile(environmentId, ref),
-        );
-      },
+          environmentOf(request),
+          refFor(request.params.identifierType, request.params.identifierValue),
+        ),
     );
 
     app.get(

@@ -20,6 +20,15 @@ export async function viewClient(
   );
 }
 
+/** The client a reference names, presented (404 when nobody has it). */
+export async function readClient(
+  services: ProfileManagementServices,
+  environmentId: string,
+  ref: ProfileRef,
+) {
+  return viewClient(services, environmentId, await services.queries.getProfile(environmentId, ref));
+}
+
 /**
  * Applies a client body to the profile `ref` names (created when an identifier nobody holds
  * names it): the fields as one identify event, then the body's `tags` by name (added, defined

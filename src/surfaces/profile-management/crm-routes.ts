@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { environmentOf } from '../../platform/auth.js';
 import type { ClientInput } from './client-mapping.js';
 import { ClientBody, ClientIdParams } from './client-schemas.js';
-import { viewClient, writeClient } from './client-writes.js';
+import { readClient, writeClient } from './client-writes.js';
 import { rawEvent } from './event-mapping.js';
 import {
   applyToProfile,
@@ -27,15 +27,8 @@ export function crmRoutes(services: ProfileManagementServices): FastifyPluginAsy
           response: { 200: Type.Ref('PmClient'), ...errorResponses },
         },
       },
-      async (request) => {
-        const environmentId = environmentOf(request);
-        const ref = { kind: 'id' as const, id: request.params.clientId };
-        return viewClient(
-          services,
-          environmentId,
-          await services.queries.getProfile(environmentId, ref),
-        );
-      },
+      async (request) =>
+        readClient(services, environmentOf(request), { kind: 'id', id: request.params.clientId }),
     );
 
     app.put(
