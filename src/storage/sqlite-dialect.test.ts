@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ConnectionQueue } from './sqlite-dialect.js';
 import { createStorage } from './storage.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tessera-sqlite-dialect-'));
@@ -32,6 +33,46 @@ describe('SQLite transactions', () => {
       other.exec('rollback');
     } finally {
       other.close();
+      await storage.close();
+    }
+  });
+});
+
+describe('the SQLite connection queue', () => {
+  it('grants turns in the order they were asked for, each after the previous release', async () => {
+    const queue = new ConnectionQueue();
+    const order: number[] = [];
+    let holding = 0;
+    await Promise.all(
+      Array.from({ length: 3000 }, async (_, i) => {
+        await queue.acquire();
+        holding += 1;
+        expect(holding).toBe(1);
+        order.push(i);
+        await Promise.resolve();
+        holding -= 1;
+        queue.release();
+      }),
+    );
+    expect(order).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    // Free again once every turn has been released.
+    await queue.acquire();
+    queue.release();
+  });
+
+  it('lets a statement wait for a transaction in progress, then see its commit', async () => {
+    const storage = await createStorage(`sqlite://${path.join(dir, 'queue.db')}`);
+    try {
+      let read: Promise<unknown> | undefined;
+      await storage.db.transaction().execute(async (trx) => {
+        read = storage.db.selectFrom('organizations').select('id').where('id', '=', 'o1').execute();
+        await trx
+          .insertInto('organizations')
+          .values({ id: 'o1', slug: 'o1', name: 'O', created_at: 1 })
+          .execute();
+      });
+      expect(await read).toEqual([{ id: 'o1' }]);
+    } finally {
       await storage.close();
     }
   });

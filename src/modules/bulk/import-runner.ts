@@ -41,9 +41,9 @@ export interface ImportRunOptions {
   /** Events per batch (default 500): the unit of progress and of resumption. */
   batchSize?: number;
   /**
-   * Profiles applied at once within a batch (default 8). Events are split into lanes by the
-   * profile they name, so one profile's events stay in order in one lane; concurrent lanes let
-   * the group-commit writer commit many profiles per transaction.
+   * Profiles applied at once within a batch (default 16): `ingestBatch` applies the groups of
+   * events that share no identifier concurrently, so that the group-commit writer commits many
+   * profiles per transaction.
    */
   concurrency?: number;
   /** How many problems are listed (all are counted); default 20. */
@@ -130,28 +130,11 @@ async function ingestWithRetry(
   reject: (line: number, reason: string) => void,
 ): Promise<void> {
   const ctx = { environmentId: options.environmentId, source: options.source };
-  // Screened whole before the batch is split into concurrent lanes: a lane must not store a
-  // page view that another lane's identify ties to an opted-out user.
-  const screened = await ingest.screenBatch(ctx, events);
-  progress.suppressed += screened.dropped;
-  const dropped = new Set(screened.droppedIndexes);
-  let todo = events.filter((_, i) => !dropped.has(i));
-  let todoLines = lines.filter((_, i) => !dropped.has(i));
+  const concurrency = options.concurrency ?? 16;
+  let todo = events;
+  let todoLines = lines;
   for (let round = 0; todo.length > 0; round++) {
-    const batch = todo;
-    const lanes = splitLanes(batch, options.concurrency ?? 16);
-    const outcomes = (
-      await Promise.all(
-        lanes.map(async (indexes) =>
-          (
-            await ingest.ingestBatch(
-              ctx,
-              indexes.map((i) => batch[i]!),
-            )
-          ).map((outcome) => ({ ...outcome, indexes: outcome.indexes.map((j) => indexes[j]!) })),
-        ),
-      )
-    ).flat();
+    const outcomes = await ingest.ingestBatch(ctx, todo, concurrency);
     const retry: CanonicalEvent[] = [];
     const retryLines: number[] = [];
     for (const outcome of outcomes) {
@@ -173,27 +156,6 @@ async function ingestWithRetry(
     todo = retry;
     todoLines = retryLines;
   }
-}
-
-/** The profile key `ingestBatch` groups by; events with the same key land in the same lane. */
-function laneKey(event: CanonicalEvent): string {
-  return event.profileId
-    ? `id:${event.profileId}`
-    : event.userId
-      ? `userId:${event.userId}`
-      : `anonymousId:${event.anonymousId}`;
-}
-
-/** Indexes of `events` split into at most `count` lanes by a hash of their profile key. */
-function splitLanes(events: CanonicalEvent[], count: number): number[][] {
-  const lanes: number[][] = Array.from({ length: Math.max(1, count) }, () => []);
-  events.forEach((event, index) => {
-    const key = laneKey(event);
-    let hash = 0;
-    for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
-    lanes[Math.abs(hash) % lanes.length]!.push(index);
-  });
-  return lanes.filter((lane) => lane.length > 0);
 }
 
 function describe(error: AppError): string {

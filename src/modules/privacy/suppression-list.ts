@@ -24,8 +24,10 @@ export class SuppressionList {
   async suppressedAmong(environmentId: string, identifiers: Identifier[]): Promise<Set<string>> {
     const found = new Set<string>();
     if (identifiers.length === 0) return found;
+    // Each distinct identifier hashed once: a batch names the same people many times.
+    const distinct = new Map(identifiers.map((i) => [`${i.type}:${i.value}`, i]));
     const byHash = new Map(
-      identifiers.map((i) => [this.hash(environmentId, i), `${i.type}:${i.value}`]),
+      [...distinct].map(([key, identifier]) => [this.hash(environmentId, identifier), key]),
     );
     const rows = await this.db
       .selectFrom('suppressions')

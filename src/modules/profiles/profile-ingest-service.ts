@@ -4,6 +4,7 @@ import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { isTransientConflict } from '../../storage/errors.js';
 import { ingestChanges } from '../webhooks/profile-changes.js';
+import { chainIndependent, type EventGroup, groupByProfile } from './batch-groups.js';
 import { IdentityStep } from './identity-step.js';
 import {
   attach,
@@ -24,6 +25,8 @@ import { WriteConflict } from './write-conflict.js';
 export type { IngestContext } from './ingest-work.js';
 
 const MAX_ATTEMPTS = 5;
+/** Independent groups of one batch applied at once (see `ingestBatch`). */
+const BATCH_CONCURRENCY = 16;
 
 export interface IngestResult {
   /** The profile after the events (null when nothing was applied to a profile that does not exist). */
@@ -34,8 +37,21 @@ export interface IngestResult {
   suppressed: number;
 }
 
-/** Where a group of events goes: an explicit reference, or the identifiers the events carry. */
-type Anchor = { ref: ProfileRef; customId?: string } | { event: CanonicalEvent };
+/** What happened to some of a batch's events (`indexes`): applied, or refused. */
+export interface BatchOutcome {
+  indexes: number[];
+  result?: IngestResult;
+  error?: AppError;
+}
+
+/**
+ * Where a group of events goes: an explicit reference, or the identifiers the events carry.
+ * `screened`: its batch was just screened for opted-out people as a whole (a group addressed to a
+ * profile id is screened again: it is erased when one of its events names an opted-out user).
+ */
+type Anchor = ({ ref: ProfileRef; customId?: string } | { event: CanonicalEvent }) & {
+  screened?: boolean;
+};
 
 /** What a caller asserts about the addressed profile besides its events. */
 export interface ProfileClaims {
@@ -83,13 +99,17 @@ export class ProfileIngestService {
 
   /**
    * Events that each name their profile (`profileId`, `userId` or `anonymousId`). Events for the
-   * same key are applied together, in order; groups are applied in order of first appearance.
+   * same key are applied together, in order; outcomes come in batch order. Groups that share no identifier are applied
+   * concurrently (at most `concurrency` at once), so that their writes share group commits and,
+   * on PostgreSQL, connections; a group that found its profile overloaded is tried once more
+   * after the others.
    */
   async ingestBatch(
     ctx: IngestContext,
     events: CanonicalEvent[],
-  ): Promise<Array<{ indexes: number[]; result?: IngestResult; error?: AppError }>> {
-    const outcomes: Array<{ indexes: number[]; result?: IngestResult; error?: AppError }> = [];
+    concurrency = BATCH_CONCURRENCY,
+  ): Promise<BatchOutcome[]> {
+    const outcomes: BatchOutcome[] = [];
     // Screened as a whole before grouping: a page view grouped under an anonymous id that a
     // later identify in the same batch ties to an opted-out user is never stored.
     const screened = await this.screenBatch(ctx, events);
@@ -97,36 +117,37 @@ export class ProfileIngestService {
       const result = { profile: null, applied: 0, duplicates: 0, suppressed: screened.dropped };
       outcomes.push({ indexes: screened.droppedIndexes, result });
     }
-    const dropped = new Set(screened.droppedIndexes);
-    const groups = new Map<string, { indexes: number[]; events: CanonicalEvent[] }>();
-    events.forEach((event, index) => {
-      if (dropped.has(index)) return;
-      const key = event.profileId
-        ? `id:${event.profileId}`
-        : event.userId
-          ? `userId:${event.userId}`
-          : `anonymousId:${event.anonymousId}`;
-      const group = groups.get(key) ?? { indexes: [], events: [] };
-      group.indexes.push(index);
-      group.events.push(event);
-      groups.set(key, group);
-    });
-    for (const [key, group] of groups) {
-      const first = group.events[0]!;
-      const anchor: Anchor = first.profileId
-        ? { ref: { kind: 'id', id: first.profileId } }
-        : { event: first };
-      try {
-        outcomes.push({
-          indexes: group.indexes,
-          result: await this.ingestGroup(ctx, anchor, key, group.events),
-        });
-      } catch (error) {
-        if (!(error instanceof AppError) || error.status >= 500) throw error;
-        outcomes.push({ indexes: group.indexes, error });
+    const groups = groupByProfile(events, new Set(screened.droppedIndexes));
+    const chains = chainIndependent(groups);
+    const overloaded: EventGroup[] = [];
+    const applyChains = async () => {
+      for (let chain = chains.shift(); chain; chain = chains.shift()) {
+        for (const group of chain) {
+          const outcome = await this.ingestScreenedGroup(ctx, group);
+          if (outcome.error?.code === 'profile_overloaded') overloaded.push(group);
+          else outcomes.push(outcome);
+        }
       }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, chains.length) }, applyChains));
+    for (const group of overloaded) outcomes.push(await this.ingestScreenedGroup(ctx, group));
+    // In batch order (by each outcome's first event), whatever order the chains finished in.
+    return outcomes.sort((a, b) => a.indexes[0]! - b.indexes[0]!);
+  }
+
+  /** One group of a screened batch; a refusal (4xx) is its outcome, not the batch's. */
+  private async ingestScreenedGroup(ctx: IngestContext, group: EventGroup): Promise<BatchOutcome> {
+    const first = group.events[0]!;
+    const anchor: Anchor = first.profileId
+      ? { ref: { kind: 'id', id: first.profileId } }
+      : { event: first, screened: true };
+    try {
+      const result = await this.ingestGroup(ctx, anchor, group.key, group.events);
+      return { indexes: group.indexes, result };
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      return { indexes: group.indexes, error };
     }
-    return outcomes;
   }
 
   /**
@@ -189,14 +210,15 @@ export class ProfileIngestService {
   ): Promise<IngestResult> {
     const unseen = await this.dropDuplicates(ctx.environmentId, events);
     const duplicates = events.length - unseen.length;
-    const screened = this.repo.suppressions
-      ? await filterSuppressed(
-          this.repo.suppressions,
-          ctx.environmentId,
-          unseen,
-          'ref' in anchor ? anchor.ref : undefined,
-        )
-      : ({ kept: unseen, droppedIndexes: [], dropped: 0, purge: [] } as SuppressionOutcome);
+    const screened =
+      this.repo.suppressions && !anchor.screened
+        ? await filterSuppressed(
+            this.repo.suppressions,
+            ctx.environmentId,
+            unseen,
+            'ref' in anchor ? anchor.ref : undefined,
+          )
+        : ({ kept: unseen, droppedIndexes: [], dropped: 0, purge: [] } as SuppressionOutcome);
     if ((screened.purge.length > 0 || screened.purgeRef) && !ctx.preflight)
       await purgeIdentified(this.repo, ctx.environmentId, screened.purge, screened.purgeRef);
     const fresh = screened.kept;
