@@ -9,7 +9,7 @@ import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-dialect.js';
 import { withStatementCache } from './statement-cache.js';
-import { GroupCommitWriter, type WriteJob } from './write-queue.js';
+import { GroupCommitWriter, ShardedWriter, type WriteJob } from './write-queue.js';
 
 export interface StorageOptions {
   /** SQLite `synchronous` level (WAL mode). */
@@ -27,8 +27,11 @@ export interface Storage {
   readonly engine: StorageEngine;
   /** For reads, and for writes outside the hot path. */
   readonly db: Kysely<Database>;
-  /** Runs a write job in the next group-commit transaction. */
-  write<T>(job: WriteJob<T>): Promise<T>;
+  /**
+   * Runs a write job in the next group-commit transaction. `key` (a profile id) keeps the jobs
+   * of one profile in one writer where there are several (PostgreSQL).
+   */
+  write<T>(job: WriteJob<T>, key?: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -51,22 +54,25 @@ export async function createStorage(url: string, options: StorageOptions = {}): 
 }
 
 /**
- * PostgreSQL: a connection pool. The group-commit writer works as on SQLite (savepoints are
- * standard SQL); there is no checkpointer and no statement cache, which are SQLite's concerns.
+ * PostgreSQL: a connection pool. Group commit works as on SQLite (savepoints are standard SQL),
+ * with several writers; there is no checkpointer and no statement cache, which are SQLite's
+ * concerns.
  */
 async function createPostgresStorage(url: string, options: StorageOptions): Promise<Storage> {
-  const db = openPostgres(url, options.poolSize ?? 10);
+  const poolSize = options.poolSize ?? 10;
+  const db = openPostgres(url, poolSize);
   try {
     if (options.migrate !== false) await migrateToLatest(db);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  const writer = new GroupCommitWriter(db);
+  // Half the pool writes (each writer holds one connection while it commits), half reads.
+  const writer = new ShardedWriter(db, Math.floor(poolSize / 2));
   return {
     engine: 'postgres',
     db,
-    write: (job) => writer.write(job),
+    write: (job, key) => writer.write(job, key),
     async close() {
       await writer.flush();
       await db.destroy();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStorage } from '../../test/helpers/test-database.js';
 import { isUniqueViolation } from './errors.js';
 import type { Storage } from './storage.js';
+import { ShardedWriter } from './write-queue.js';
 
 let storage: Storage;
 let destroyStorage: () => Promise<void>;
@@ -51,5 +52,29 @@ describe('storage on the test engine', () => {
       .where('id', 'in', ['a', 'c'])
       .executeTakeFirst();
     expect(Number(updated.numUpdatedRows)).toBe(2);
+  });
+});
+
+describe('several writers (PostgreSQL)', () => {
+  it('commits in several transactions at once, and the jobs of one key in order in one writer', async () => {
+    const writer = new ShardedWriter(storage.db, 3);
+    const seen: Array<{ key: string; n: number; trx: unknown }> = [];
+    await Promise.all(
+      ['k1', 'k2', 'k3', 'k4'].flatMap((key) =>
+        [1, 2, 3].map((n) =>
+          writer.write(async (trx) => {
+            seen.push({ key, n, trx });
+          }, key),
+        ),
+      ),
+    );
+    for (const key of ['k1', 'k2', 'k3', 'k4']) {
+      const mine = seen.filter((s) => s.key === key);
+      expect(mine.map((s) => s.n)).toEqual([1, 2, 3]);
+      expect(new Set(mine.map((s) => s.trx)).size).toBe(1);
+    }
+    // Four keys over three writers: more than one transaction took part.
+    expect(new Set(seen.map((s) => s.trx)).size).toBeGreaterThan(1);
+    await writer.flush();
   });
 });

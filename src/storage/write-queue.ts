@@ -79,3 +79,36 @@ export class GroupCommitWriter {
     });
   }
 }
+
+/**
+ * PostgreSQL: several group-commit writers over the pool, so that one writer's round trips do
+ * not bound every write. Jobs with the same key (a profile id) always go to the same writer, in
+ * order, so that writes of one profile never wait on each other's row locks in two open
+ * transactions; jobs without a key take the writers in turn. A write that still meets another
+ * writer's lock waits for its commit, and the version check or a deadlock retry sorts it out, as
+ * between two processes.
+ */
+export class ShardedWriter {
+  private readonly writers: GroupCommitWriter[];
+  private turn = 0;
+
+  constructor(db: Kysely<Database>, count: number) {
+    this.writers = Array.from({ length: Math.max(1, count) }, () => new GroupCommitWriter(db));
+  }
+
+  write<T>(job: WriteJob<T>, key?: string): Promise<T> {
+    const index =
+      key === undefined ? this.turn++ % this.writers.length : hashOf(key) % this.writers.length;
+    return this.writers[index]!.write(job);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.writers.map((writer) => writer.flush()));
+  }
+}
+
+function hashOf(key: string): number {
+  let hash = 0;
+  for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
+  return Math.abs(hash);
+}

@@ -402,6 +402,6 @@ export class ProfileIngestService {
         events.map((e) => e.messageId),
         now,
       );
-    });
+    }, work.state.id);
   }
 }
