@@ -27,6 +27,8 @@ export interface BenchOptions {
   historyEvents: number;
   /** Write a V8 CPU profile of every Tessera process into this directory (`node --cpu-prof`). */
   cpuProf?: string;
+  /** Tessera processes run with `--max-old-space-size` of this many MiB (default: V8's own). */
+  maxHeap?: number;
 }
 
 export const SCENARIO_NAMES = [
@@ -50,7 +52,8 @@ const USAGE = `usage: npm run bench -- <${SCENARIO_NAMES.join('|')}|all> [flags]
   --known-profiles N         personalize, scale, workers: profiles the requests spread over
                              (default 50; 1 = every request for the same profile)
   --history-events N         history scenario: events of the long profile (default 100000)
-  --cpu-prof DIR             CPU-profile each Tessera process (a .cpuprofile per process in DIR)`;
+  --cpu-prof DIR             CPU-profile each Tessera process (a .cpuprofile per process in DIR)
+  --max-heap MiB             run Tessera with node --max-old-space-size=MiB (default: V8's own)`;
 
 function positive(flag: string, raw: string | undefined): number {
   const value = Number(raw);
@@ -111,6 +114,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         options.cpuProf = dir;
         break;
       }
+      case '--max-heap':
+        options.maxHeap = positive(arg, next());
+        break;
       case '--full':
         options.profiles = 1_000_000;
         options.events = 10_000_000;

@@ -26,7 +26,11 @@ export async function prepareTessera(
   const db = await freshDatabase(options.engine, dir, name);
   let t: Tessera | undefined;
   try {
-    t = await startTessera(db, { cpuProfDir: options.cpuProf, ...start });
+    t = await startTessera(db, {
+      cpuProfDir: options.cpuProf,
+      maxHeapMiB: options.maxHeap,
+      ...start,
+    });
     await defineAudiencesAndExperiences(t);
     const profileId = await createProfile(t, BENCH_USER);
     const knownIds = [profileId];

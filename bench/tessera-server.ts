@@ -21,6 +21,8 @@ export interface StartOptions {
   keys?: { admin: string; bench: string };
   /** `--cpu-prof` into this directory (written when the process exits on SIGTERM). */
   cpuProfDir?: string;
+  /** `--max-old-space-size` (MiB); workers inherit it. */
+  maxHeapMiB?: number;
 }
 
 /**
@@ -31,10 +33,14 @@ export async function startTessera(
   db: FreshDatabase,
   options: StartOptions = {},
 ): Promise<Tessera> {
-  const args = options.cpuProfDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, 'dist/cli.js', 'serve']
-    : ['dist/cli.js', 'serve'];
-  args.push('--workers', String(options.workers ?? 1));
+  const args = [
+    ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+    ...(options.maxHeapMiB ? [`--max-old-space-size=${options.maxHeapMiB}`] : []),
+    'dist/cli.js',
+    'serve',
+    '--workers',
+    String(options.workers ?? 1),
+  ];
   const child: Child = await startChild(
     'tessera',
     args,

@@ -10,9 +10,10 @@ export function isUniqueViolation(error: unknown): boolean {
 
 /**
  * True when PostgreSQL gave up a statement because of another transaction: a deadlock
- * (`40P01`) or a serialization failure (`40001`). Run again from a fresh read, it succeeds.
+ * (`40P01`), a serialization failure (`40001`) or a row lock not granted within the write's
+ * `lock_timeout` (`55P03`). Run again from a fresh read, it succeeds.
  */
 export function isTransientConflict(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
+  return code === '40P01' || code === '40001' || code === '55P03';
 }

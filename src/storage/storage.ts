@@ -9,7 +9,12 @@ import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-dialect.js';
 import { withStatementCache } from './statement-cache.js';
-import { GroupCommitWriter, ShardedWriter, type WriteJob } from './write-queue.js';
+import {
+  GroupCommitWriter,
+  ShardedWriter,
+  type WriteJob,
+  type WriteOptions,
+} from './write-queue.js';
 
 export interface StorageOptions {
   /** SQLite `synchronous` level (WAL mode). */
@@ -27,11 +32,8 @@ export interface Storage {
   readonly engine: StorageEngine;
   /** For reads, and for writes outside the hot path. */
   readonly db: Kysely<Database>;
-  /**
-   * Runs a write job in the next group-commit transaction. `key` (a profile id) keeps the jobs
-   * of one profile in one writer where there are several (PostgreSQL).
-   */
-  write<T>(job: WriteJob<T>, key?: string): Promise<T>;
+  /** Runs a write job in the next group-commit transaction. */
+  write<T>(job: WriteJob<T>, options?: WriteOptions): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,9 @@ export function sqliteFileFromUrl(url: string): string {
   if (withoutScheme === '') throw new Error(`DATABASE_URL has no file path: ${url}`);
   return withoutScheme;
 }
+
+/** PostgreSQL: a write job's longest wait for another transaction's row lock (see write-queue.ts). */
+const LOCK_TIMEOUT_MS = 20;
 
 /**
  * Opens the database named by `url` (`postgres://user@host/db`, `sqlite://data/tessera.db`,
@@ -68,11 +73,11 @@ async function createPostgresStorage(url: string, options: StorageOptions): Prom
     throw error;
   }
   // Half the pool writes (each writer holds one connection while it commits), half reads.
-  const writer = new ShardedWriter(db, Math.floor(poolSize / 2));
+  const writer = new ShardedWriter(db, Math.floor(poolSize / 2), LOCK_TIMEOUT_MS);
   return {
     engine: 'postgres',
     db,
-    write: (job, key) => writer.write(job, key),
+    write: (job, options) => writer.write(job, options),
     async close() {
       await writer.flush();
       await db.destroy();

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestStorage } from '../../test/helpers/test-database.js';
-import { isUniqueViolation } from './errors.js';
+import { openTestStorage, testEngine } from '../../test/helpers/test-database.js';
+import { isTransientConflict, isUniqueViolation } from './errors.js';
 import type { Storage } from './storage.js';
 import { ShardedWriter } from './write-queue.js';
 
@@ -62,9 +62,12 @@ describe('several writers (PostgreSQL)', () => {
     await Promise.all(
       ['k1', 'k2', 'k3', 'k4'].flatMap((key) =>
         [1, 2, 3].map((n) =>
-          writer.write(async (trx) => {
-            seen.push({ key, n, trx });
-          }, key),
+          writer.write(
+            async (trx) => {
+              seen.push({ key, n, trx });
+            },
+            { key },
+          ),
         ),
       ),
     );
@@ -75,6 +78,54 @@ describe('several writers (PostgreSQL)', () => {
     }
     // Four keys over three writers: more than one transaction took part.
     expect(new Set(seen.map((s) => s.trx)).size).toBeGreaterThan(1);
+    await writer.flush();
+  });
+});
+
+describe.skipIf(testEngine !== 'postgres')('row locks in group transactions (PostgreSQL)', () => {
+  it("fails a job that retries conflicts fast on another transaction's lock; other jobs wait", async () => {
+    await storage.db.insertInto('organizations').values(org('locked')).execute();
+    const writer = new ShardedWriter(storage.db, 1, 20);
+    let release!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // Another transaction (another process, say) holds the row.
+    const other = storage.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('organizations')
+        .set({ name: 'other' })
+        .where('id', '=', 'locked')
+        .execute();
+      locked();
+      await holding;
+    });
+    await lockTaken;
+    const rename = (name: string) => (trx: Parameters<Parameters<typeof writer.write>[0]>[0]) =>
+      trx.updateTable('organizations').set({ name }).where('id', '=', 'locked').execute();
+    const started = Date.now();
+    const fast = writer.write(rename('fast'), { retriesConflicts: true });
+    const fastError = await fast.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(isTransientConflict(fastError)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const patient = writer.write(rename('patient'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    await other;
+    await patient;
+    const row = await storage.db
+      .selectFrom('organizations')
+      .select('name')
+      .where('id', '=', 'locked')
+      .executeTakeFirstOrThrow();
+    expect(row.name).toBe('patient');
     await writer.flush();
   });
 });

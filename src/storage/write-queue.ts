@@ -3,8 +3,19 @@ import type { Database } from './schema.js';
 
 export type WriteJob<T> = (trx: Transaction<Database>) => Promise<T>;
 
+export interface WriteOptions {
+  /** Keeps the jobs of one key (a profile id) in one writer where there are several. */
+  key?: string;
+  /**
+   * The caller retries a transient conflict: on PostgreSQL the job's waits for another
+   * transaction's row locks are cut short (see {@link GroupCommitWriter}). Other jobs wait.
+   */
+  retriesConflicts?: boolean;
+}
+
 interface Pending {
   job: WriteJob<unknown>;
+  failFast: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -21,13 +32,22 @@ export class GroupCommitWriter {
 
   constructor(
     private readonly db: Kysely<Database>,
+    /**
+     * PostgreSQL: how long a job that `retriesConflicts` may wait for a row lock held by another
+     * transaction (another writer or process) before it fails as a transient conflict, to be
+     * retried by its caller. Two group transactions that lock the same profiles in different
+     * orders would otherwise deadlock, and PostgreSQL breaks a deadlock only after
+     * `deadlock_timeout` (1 s), stalling every job of both groups meanwhile.
+     */
+    private readonly lockTimeoutMs?: number,
     private readonly maxJobsPerCommit = 256,
   ) {}
 
   /** Runs `job` in the next group transaction; resolves once that transaction has committed. */
-  write<T>(job: WriteJob<T>): Promise<T> {
+  write<T>(job: WriteJob<T>, retriesConflicts = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ job, resolve: resolve as (v: unknown) => void, reject });
+      const failFast = retriesConflicts && this.lockTimeoutMs !== undefined;
+      this.queue.push({ job, failFast, resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) this.running = this.drain();
     });
   }
@@ -50,11 +70,23 @@ export class GroupCommitWriter {
     }
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async commit(queued: Pending[]): Promise<void> {
+    // Jobs that wait for locks before those that fail fast, so that the short lock timeout is
+    // set once and never has to be undone (jobs queued together have no order among them).
+    const batch = [...queued.filter((p) => !p.failFast), ...queued.filter((p) => p.failFast)];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       await this.db.transaction().execute(async (trx) => {
+        let failingFast = false;
         for (const pending of batch) {
+          // Set outside the job's savepoint (a rollback to it keeps the setting), once: the jobs
+          // that wait come first.
+          if (pending.failFast && !failingFast) {
+            await sql`select set_config('lock_timeout', ${`${this.lockTimeoutMs}ms`}, true)`.execute(
+              trx,
+            );
+            failingFast = true;
+          }
           await sql`savepoint job`.execute(trx);
           try {
             const value = await pending.job(trx);
@@ -92,14 +124,17 @@ export class ShardedWriter {
   private readonly writers: GroupCommitWriter[];
   private turn = 0;
 
-  constructor(db: Kysely<Database>, count: number) {
-    this.writers = Array.from({ length: Math.max(1, count) }, () => new GroupCommitWriter(db));
+  constructor(db: Kysely<Database>, count: number, lockTimeoutMs?: number) {
+    this.writers = Array.from(
+      { length: Math.max(1, count) },
+      () => new GroupCommitWriter(db, lockTimeoutMs),
+    );
   }
 
-  write<T>(job: WriteJob<T>, key?: string): Promise<T> {
+  write<T>(job: WriteJob<T>, { key, retriesConflicts }: WriteOptions = {}): Promise<T> {
     const index =
       key === undefined ? this.turn++ % this.writers.length : hashOf(key) % this.writers.length;
-    return this.writers[index]!.write(job);
+    return this.writers[index]!.write(job, retriesConflicts);
   }
 
   async flush(): Promise<void> {

@@ -186,21 +186,25 @@ export class ProfileIngestService {
   }
 
   /**
-   * PostgreSQL, after a lost version race: the attempt runs inside the write transaction, reading
-   * through it and locking the profile rows it reads. It sees every write queued before it in
-   * this process, and waits for another process's, so a writer that keeps winning cannot starve
-   * it. (On SQLite an ordinary retry already reads the latest version: in one process reads
-   * share the writer's one connection and wait for the transaction in progress, and another
-   * process's commit is visible to the next read in WAL mode.)
+   * PostgreSQL, after a lost version race: the attempt runs in a transaction of its own, reading
+   * through it and locking the profile rows it reads (FOR UPDATE). It waits for any transaction
+   * that holds them, in this process or another, so a writer that keeps winning cannot starve
+   * it; and it locks nothing else before, so it cannot take part in a deadlock cycle of group
+   * transactions (whose jobs fail fast on locks instead). (On SQLite an ordinary retry already
+   * reads the latest version: in one process reads share the writer's one connection and wait
+   * for the transaction in progress, and another process's commit is visible to the next read
+   * in WAL mode.)
    */
   private lockedAttempt(
     ctx: IngestContext,
     anchor: Anchor,
     events: CanonicalEvent[],
   ): Promise<IngestResult> {
-    return this.repo.storage.write((trx) =>
-      new ProfileIngestService(this.repo.inTransaction(trx)).attempt(ctx, anchor, events),
-    );
+    return this.repo.storage.db
+      .transaction()
+      .execute((trx) =>
+        new ProfileIngestService(this.repo.inTransaction(trx)).attempt(ctx, anchor, events),
+      );
   }
 
   private async attempt(
@@ -378,30 +382,33 @@ export class ProfileIngestService {
   private async persist(ctx: IngestContext, work: Work, events: CanonicalEvent[]): Promise<void> {
     const { profiles, identities, merges, events: eventStore, dedupe } = this.repo;
     const now = Date.now();
-    await this.repo.storage.write(async (trx) => {
-      for (const { record, mergedVersion } of work.merges) {
-        await profiles.markMerged(trx, record.mergedId, record.survivorId, mergedVersion);
-        await identities.remove(trx, ctx.environmentId, record.mergedId, record.movedIdentifiers);
-        await identities.insert(
+    await this.repo.storage.write(
+      async (trx) => {
+        for (const { record, mergedVersion } of work.merges) {
+          await profiles.markMerged(trx, record.mergedId, record.survivorId, mergedVersion);
+          await identities.remove(trx, ctx.environmentId, record.mergedId, record.movedIdentifiers);
+          await identities.insert(
+            trx,
+            ctx.environmentId,
+            record.survivorId,
+            record.movedIdentifiers,
+            now,
+          );
+          await merges.insert(trx, record);
+        }
+        if (work.version === null) await profiles.insert(trx, work.state);
+        else await profiles.update(trx, work.state, work.version);
+        await identities.insert(trx, ctx.environmentId, work.state.id, work.newIdentifiers, now);
+        await eventStore.insert(trx, work.eventRows);
+        for (const write of work.extraWrites) await write(trx);
+        await dedupe.insert(
           trx,
           ctx.environmentId,
-          record.survivorId,
-          record.movedIdentifiers,
+          events.map((e) => e.messageId),
           now,
         );
-        await merges.insert(trx, record);
-      }
-      if (work.version === null) await profiles.insert(trx, work.state);
-      else await profiles.update(trx, work.state, work.version);
-      await identities.insert(trx, ctx.environmentId, work.state.id, work.newIdentifiers, now);
-      await eventStore.insert(trx, work.eventRows);
-      for (const write of work.extraWrites) await write(trx);
-      await dedupe.insert(
-        trx,
-        ctx.environmentId,
-        events.map((e) => e.messageId),
-        now,
-      );
-    }, work.state.id);
+      },
+      { key: work.state.id, retriesConflicts: true },
+    );
   }
 }
