@@ -24,7 +24,8 @@ import { WriteConflict } from './write-conflict.js';
 
 export type { IngestContext } from './ingest-work.js';
 
-const MAX_ATTEMPTS = 5;
+/** Attempts at a profile's write before `profile_overloaded` (429). */
+const MAX_ATTEMPTS = 8;
 /** Independent groups of one batch applied at once (see `ingestBatch`). */
 const BATCH_CONCURRENCY = 16;
 
@@ -179,6 +180,12 @@ export class ProfileIngestService {
             : await this.lockedAttempt(ctx, anchor, events);
         } catch (error) {
           if (!(error instanceof WriteConflict) && !isTransientConflict(error)) throw error;
+          // SQLite, several processes: the one that keeps winning is writing in bursts; a random
+          // pause after the second loss lets this one in (PostgreSQL retries under a row lock).
+          if (attempt >= 2 && this.repo.storage.engine !== 'postgres')
+            await new Promise((resolve) =>
+              setTimeout(resolve, Math.random() * Math.min(64, 2 ** attempt)),
+            );
         }
       }
       throw new AppError('profile_overloaded');
