@@ -5,6 +5,7 @@ import {
   audienceRefsOf,
   evaluateAudience,
   evaluateAudiences,
+  matchAudiences,
 } from './audience-evaluate.js';
 import { signalsOf, updateSignals } from './audience-signals.js';
 import type { AudienceRule, ConsentState, SignalCounters, TraceNode } from './audience-types.js';
@@ -115,6 +116,8 @@ describe('evaluateAudience', () => {
     expect(result).toBe(c.expected);
     expect(trace.result).toBe(c.expected);
     if (c.trace) expect(trace).toMatchObject(c.trace);
+    // The hot path's evaluation (no trace) agrees.
+    expect(matchAudiences([{ id: 'case', rule }], ctx)).toEqual({ case: c.expected });
     expect({ state, signals }).toEqual(before);
   });
 });
@@ -170,5 +173,14 @@ describe('audience references', () => {
     );
     expect(results.known?.result).toBe(true);
     expect(results['not-known']?.result).toBe(false);
+    expect(
+      matchAudiences(
+        [
+          { id: 'not-known', rule: { not: { audience: 'known' } } },
+          { id: 'known', rule: { identified: true } },
+        ],
+        { state, signals: {}, now: 0 },
+      ),
+    ).toEqual({ 'not-known': false, known: true });
   });
 });

@@ -37,18 +37,44 @@ function leaf(
   return node;
 }
 
-function evaluateCounted(
-  condition: EventCondition | PageViewCondition,
-  path: string,
-  ctx: AudienceContext,
-): TraceNode {
+/** How many times a counted condition's events happened in its window, and its signal. */
+function countOf(condition: EventCondition | PageViewCondition, ctx: AudienceContext) {
   const signal = signalOfCondition(condition);
-  const count = countInWindow(getOwn(ctx.signals, signal.id), ctx.now, condition.withinDays);
-  const minCount = condition.minCount ?? 1;
-  const actual: Json = { count, minCount, signal: signal.id };
-  if (condition.withinDays !== undefined) actual.withinDays = condition.withinDays;
-  const kind = 'event' in condition ? 'event' : 'pageView';
-  return leaf(path, kind, condition, count >= minCount, actual);
+  return {
+    count: countInWindow(getOwn(ctx.signals, signal.id), ctx.now, condition.withinDays),
+    signal,
+  };
+}
+
+/**
+ * What a condition reads from the context. The traced and the boolean evaluation both read
+ * through here, so they cannot disagree.
+ */
+function valueOf(condition: AudienceCondition, ctx: AudienceContext): Json | undefined {
+  const { state } = ctx;
+  if ('trait' in condition) return readPath(state.traits, splitPath(condition.trait));
+  if ('event' in condition || 'pageView' in condition) return countOf(condition, ctx).count;
+  if ('location' in condition) return state.location[condition.location];
+  // No session yet: a first-time visitor with no sessions counted.
+  if ('session' in condition)
+    return condition.session === 'count'
+      ? (state.session?.count ?? 0)
+      : (state.session?.isReturningVisitor ?? false);
+  if ('identified' in condition)
+    return state.identifiers.some((identifier) => identifier.type === 'userId');
+  if ('consent' in condition)
+    return ctx.consents ? getOwn(ctx.consents, condition.consent) : undefined;
+  return ctx.audiences ? getOwn(ctx.audiences, condition.audience) : undefined;
+}
+
+/** Whether a condition holds, given what it reads ({@link valueOf}). */
+function holds(condition: AudienceCondition, actual: Json | undefined): boolean {
+  if ('event' in condition || 'pageView' in condition)
+    return (actual as number) >= (condition.minCount ?? 1);
+  if ('identified' in condition) return actual === condition.identified;
+  if ('consent' in condition) return actual === condition.state;
+  if ('audience' in condition) return actual === true;
+  return compare(condition, actual);
 }
 
 function evaluateCondition(
@@ -56,38 +82,39 @@ function evaluateCondition(
   path: string,
   ctx: AudienceContext,
 ): TraceNode {
-  const { state } = ctx;
-  if ('trait' in condition) {
-    const actual = readPath(state.traits, splitPath(condition.trait));
-    const note = actual === undefined ? 'trait not set' : undefined;
-    return leaf(path, 'trait', condition, compare(condition, actual), actual, note);
+  const actual = valueOf(condition, ctx);
+  const result = holds(condition, actual);
+  if ('event' in condition || 'pageView' in condition) {
+    const minCount = condition.minCount ?? 1;
+    const shown: Json = {
+      count: actual as number,
+      minCount,
+      signal: countOf(condition, ctx).signal.id,
+    };
+    if (condition.withinDays !== undefined) shown.withinDays = condition.withinDays;
+    return leaf(path, 'event' in condition ? 'event' : 'pageView', condition, result, shown);
   }
-  if ('event' in condition || 'pageView' in condition) return evaluateCounted(condition, path, ctx);
-  if ('location' in condition) {
-    const actual = state.location[condition.location];
-    const note = actual === undefined ? 'location not known' : undefined;
-    return leaf(path, 'location', condition, compare(condition, actual), actual, note);
-  }
-  if ('session' in condition) {
-    // No session yet: a first-time visitor with no sessions counted.
-    const actual =
-      condition.session === 'count'
-        ? (state.session?.count ?? 0)
-        : (state.session?.isReturningVisitor ?? false);
-    return leaf(path, 'session', condition, compare(condition, actual), actual);
-  }
-  if ('identified' in condition) {
-    const identified = state.identifiers.some((identifier) => identifier.type === 'userId');
-    return leaf(path, 'identified', condition, identified === condition.identified, identified);
-  }
-  if ('consent' in condition) {
-    const actual = ctx.consents ? getOwn(ctx.consents, condition.consent) : undefined;
-    const note = actual === undefined ? 'consent unknown' : undefined;
-    return leaf(path, 'consent', condition, actual === condition.state, actual, note);
-  }
-  const member = ctx.audiences ? getOwn(ctx.audiences, condition.audience) : undefined;
-  const note = member === undefined ? 'audience not evaluated' : undefined;
-  return leaf(path, 'audience', condition, member === true, member, note);
+  const kind = KINDS.find((k) => k in condition)!;
+  const note = actual === undefined ? NOTES[kind] : undefined;
+  return leaf(path, kind, condition, result, actual, note);
+}
+
+const KINDS = ['trait', 'location', 'session', 'identified', 'consent', 'audience'] as const;
+const NOTES: Record<(typeof KINDS)[number], string | undefined> = {
+  trait: 'trait not set',
+  location: 'location not known',
+  session: undefined,
+  identified: undefined,
+  consent: 'consent unknown',
+  audience: 'audience not evaluated',
+};
+
+/** A rule's result alone, without a trace: the hot path's evaluation. */
+function matchesNode(rule: AudienceRule, ctx: AudienceContext): boolean {
+  if ('all' in rule) return rule.all.every((child) => matchesNode(child, ctx));
+  if ('any' in rule) return rule.any.some((child) => matchesNode(child, ctx));
+  if ('not' in rule) return !matchesNode(rule.not, ctx);
+  return holds(rule, valueOf(rule, ctx));
 }
 
 function evaluateNode(rule: AudienceRule, path: string, ctx: AudienceContext): TraceNode {
@@ -174,35 +201,60 @@ export function audienceEvaluationOrder(audiences: readonly AudienceDefinition[]
 
 // The order depends only on the definitions, and the hot path evaluates the same (cached,
 // never mutated) definitions array on every request: sorting it once per array is enough.
-const orders = new WeakMap<readonly AudienceDefinition[], EvaluationOrder>();
+const plans = new WeakMap<readonly AudienceDefinition[], AudienceDefinition[]>();
 
-function orderOf(audiences: readonly AudienceDefinition[]): EvaluationOrder {
-  let order = orders.get(audiences);
-  if (!order) {
-    order = audienceEvaluationOrder(audiences);
-    orders.set(audiences, order);
+/**
+ * The audiences in evaluation order, remembered per definitions array.
+ * @throws {Error} on a reference cycle (validate with {@link audienceEvaluationOrder} on save).
+ */
+function planOf(audiences: readonly AudienceDefinition[]): AudienceDefinition[] {
+  let plan = plans.get(audiences);
+  if (!plan) {
+    const sorted = audienceEvaluationOrder(audiences);
+    if (!sorted.ok) throw new Error(`audience reference cycle: ${sorted.cycle.join(' → ')}`);
+    const byId = new Map(audiences.map((a) => [a.id, a]));
+    plan = sorted.order.map((id) => byId.get(id)!);
+    plans.set(audiences, plan);
   }
-  return order;
+  return plan;
 }
 
 /**
  * Evaluates every audience in dependency order, feeding each result to the audiences that
- * reference it. `ctx.audiences` may pre-seed results (e.g. audiences not in `audiences`).
- * `audiences` must not be mutated after a first evaluation (its order is remembered).
+ * reference it, with a trace of each (the explain endpoint). `ctx.audiences` may pre-seed
+ * results (e.g. audiences not in `audiences`). `audiences` must not be mutated after a first
+ * evaluation (its order is remembered).
  * @throws {Error} on a reference cycle (validate with {@link audienceEvaluationOrder} on save).
  */
 export function evaluateAudiences(
   audiences: readonly AudienceDefinition[],
   ctx: AudienceContext,
 ): Record<string, AudienceResult> {
-  const sorted = orderOf(audiences);
-  if (!sorted.ok) throw new Error(`audience reference cycle: ${sorted.cycle.join(' → ')}`);
-  const byId = new Map(audiences.map((a) => [a.id, a]));
   const memberships: Record<string, boolean> = { ...(ctx.audiences ?? {}) };
+  const inner = { ...ctx, audiences: memberships };
   const results: Record<string, AudienceResult> = {};
-  for (const id of sorted.order) {
-    const result = evaluateAudience(byId.get(id)!.rule, { ...ctx, audiences: memberships });
+  for (const { id, rule } of planOf(audiences)) {
+    const result = evaluateAudience(rule, inner);
     setOwn(memberships, id, result.result);
+    setOwn(results, id, result);
+  }
+  return results;
+}
+
+/**
+ * {@link evaluateAudiences} without traces: each audience's result alone, as the hot path (every
+ * write and personalization) needs them.
+ */
+export function matchAudiences(
+  audiences: readonly AudienceDefinition[],
+  ctx: AudienceContext,
+): Record<string, boolean> {
+  const memberships: Record<string, boolean> = { ...(ctx.audiences ?? {}) };
+  const inner = { ...ctx, audiences: memberships };
+  const results: Record<string, boolean> = {};
+  for (const { id, rule } of planOf(audiences)) {
+    const result = matchesNode(rule, inner);
+    setOwn(memberships, id, result);
     setOwn(results, id, result);
   }
   return results;

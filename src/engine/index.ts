@@ -12,6 +12,7 @@ export {
   type EvaluationOrder,
   evaluateAudience,
   evaluateAudiences,
+  matchAudiences,
 } from './audience-evaluate.js';
 export { compare, globMatch, parseIsoDate, readPath, toNumber, toTime } from './audience-ops.js';
 export {

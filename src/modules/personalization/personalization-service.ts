@@ -5,6 +5,7 @@ import { consentPurposesOf } from '../../engine/consent-state.js';
 import type { ExperienceDefinition, ExperienceStep } from '../../engine/experience-types.js';
 import {
   evaluateAudiences,
+  matchAudiences,
   selectExperiences,
   signalsOf,
   updateSignals,
@@ -59,7 +60,7 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
    */
   private readonly evaluated = new WeakMap<
     ProfileState,
-    { config: EnvironmentConfig; results: Record<string, AudienceResult> }
+    { config: EnvironmentConfig; memberships: Record<string, boolean> }
   >();
 
   constructor(
@@ -85,7 +86,13 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     profile: ProfileState,
     now = this.now(),
   ): Promise<Personalization> {
-    return (await this.explain(environmentId, profile, now)).selection;
+    const config = await this.config(environmentId);
+    const consents = await this.consentsOf(environmentId, config, profile, now);
+    // Consents are read only here, so results of the write are reused only without them.
+    const known = consents === undefined ? this.evaluated.get(profile) : undefined;
+    const memberships =
+      known?.config === config ? known.memberships : this.match(config, profile, now, consents);
+    return this.select(config, profile, memberships, consents).selection;
   }
 
   /** Every audience's result with its trace, and every experience step, for one profile. */
@@ -96,13 +103,20 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
   ): Promise<Explanation> {
     const config = await this.config(environmentId);
     const consents = await this.consentsOf(environmentId, config, profile, now);
-    // Consents are read only here, so results of the write are reused only without them.
-    const known = consents === undefined ? this.evaluated.get(profile) : undefined;
-    const results =
-      known?.config === config ? known.results : this.evaluate(config, profile, now, consents);
+    const results = evaluateAudiences(config.audiences, this.context(profile, now, consents));
     const memberships = Object.fromEntries(
       Object.entries(results).map(([id, r]) => [id, r.result]),
     );
+    const { explain, selection } = this.select(config, profile, memberships, consents);
+    return { audiences: results, experiences: explain, selection };
+  }
+
+  private select(
+    config: EnvironmentConfig,
+    profile: ProfileState,
+    memberships: Record<string, boolean>,
+    consents: Record<string, ConsentState> | undefined,
+  ): { explain: ExperienceStep[]; selection: Personalization } {
     // Without the consent the environment requires, every experience shows its baseline.
     const selected = personalizationAllowed(config, consents)
       ? selectExperiences(config.experiences, {
@@ -112,8 +126,7 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
         })
       : { experiences: [], changes: [], explain: [] };
     return {
-      audiences: results,
-      experiences: selected.explain,
+      explain: selected.explain,
       selection: {
         audiences: Object.keys(memberships).filter((id) => memberships[id]),
         experiences: selected.experiences,
@@ -139,9 +152,9 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
         const at = this.now();
         // As at read time: the lookup only where a published audience tests consent.
         const consents = await this.consentsOf(environmentId, config, state, at);
-        const results = this.evaluate(config, state, at, consents);
-        const now = Object.keys(results)
-          .filter((id) => results[id]!.result)
+        const memberships = this.match(config, state, at, consents);
+        const now = Object.keys(memberships)
+          .filter((id) => memberships[id])
           .sort();
         const before = new Set(state.audiences ?? []);
         const rows: AudienceEventsTable[] = [];
@@ -153,7 +166,7 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
             ? state.stickyVariants
             : {};
         const after = { ...state, audiences: now, stickyVariants: sticky };
-        this.evaluated.set(after, { config, results });
+        this.evaluated.set(after, { config, memberships });
         return {
           state: after,
           write:
@@ -213,18 +226,17 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     );
   }
 
-  private evaluate(
+  private match(
     config: EnvironmentConfig,
     profile: ProfileState,
     now: number,
     consents?: Record<string, ConsentState>,
-  ) {
-    return evaluateAudiences(config.audiences, {
-      state: profile,
-      signals: profile.signals ?? {},
-      now,
-      consents,
-    });
+  ): Record<string, boolean> {
+    return matchAudiences(config.audiences, this.context(profile, now, consents));
+  }
+
+  private context(profile: ProfileState, now: number, consents?: Record<string, ConsentState>) {
+    return { state: profile, signals: profile.signals ?? {}, now, consents };
   }
 
   private row(
