@@ -50,7 +50,7 @@ function countOf(condition: EventCondition | PageViewCondition, ctx: AudienceCon
  * What a condition reads from the context. The traced and the boolean evaluation both read
  * through here, so they cannot disagree.
  */
-function valueOf(condition: AudienceCondition, ctx: AudienceContext): Json | undefined {
+function conditionValue(condition: AudienceCondition, ctx: AudienceContext): Json | undefined {
   const { state } = ctx;
   if ('trait' in condition) return readPath(state.traits, splitPath(condition.trait));
   if ('event' in condition || 'pageView' in condition) return countOf(condition, ctx).count;
@@ -67,7 +67,7 @@ function valueOf(condition: AudienceCondition, ctx: AudienceContext): Json | und
   return ctx.audiences ? getOwn(ctx.audiences, condition.audience) : undefined;
 }
 
-/** Whether a condition holds, given what it reads ({@link valueOf}). */
+/** Whether a condition holds, given what it reads ({@link conditionValue}). */
 function holds(condition: AudienceCondition, actual: Json | undefined): boolean {
   if ('event' in condition || 'pageView' in condition)
     return (actual as number) >= (condition.minCount ?? 1);
@@ -82,7 +82,7 @@ function evaluateCondition(
   path: string,
   ctx: AudienceContext,
 ): TraceNode {
-  const actual = valueOf(condition, ctx);
+  const actual = conditionValue(condition, ctx);
   const result = holds(condition, actual);
   if ('event' in condition || 'pageView' in condition) {
     const minCount = condition.minCount ?? 1;
@@ -114,7 +114,7 @@ function matchesNode(rule: AudienceRule, ctx: AudienceContext): boolean {
   if ('all' in rule) return rule.all.every((child) => matchesNode(child, ctx));
   if ('any' in rule) return rule.any.some((child) => matchesNode(child, ctx));
   if ('not' in rule) return !matchesNode(rule.not, ctx);
-  return holds(rule, valueOf(rule, ctx));
+  return holds(rule, conditionValue(rule, ctx));
 }
 
 function evaluateNode(rule: AudienceRule, path: string, ctx: AudienceContext): TraceNode {
