@@ -47,7 +47,16 @@ export function getOwn<T>(obj: Record<string, T>, key: string): T | undefined {
  * of replacing the prototype; used where keys come from clients (action names, experience ids).
  */
 export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  // Only `__proto__` is an inherited setter; defining every key would be slow (it is on the
+  // hot path), and a plain assignment of any other key creates or updates an own property.
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  else obj[key] = value;
 }
 
 /**
