@@ -78,4 +78,31 @@ describe('ProfileIngestService', () => {
       storage.write((trx) => repo.profiles.update(trx, stored!.state, stored!.version - 1)),
     ).rejects.toBeInstanceOf(WriteConflict);
   });
+
+  it('applies a batch over many profiles once: a replay and a messageId repeated across profiles are duplicates', async () => {
+    const service = new ProfileIngestService(new ProfileRepository(storage, 100));
+    const batch = prepareEvents(
+      [
+        ...Array.from({ length: 30 }, (_, i) => ({
+          type: 'track',
+          event: 'Tick',
+          userId: `batch-${i % 10}`,
+          messageId: `batch-msg-${i}`,
+        })),
+        // The same messageId again, for another profile.
+        { type: 'track', event: 'Tick', userId: 'batch-other', messageId: 'batch-msg-0' },
+      ],
+      { receivedAt: Date.now(), requireProfileKey: true },
+    );
+    const total = (outcomes: Awaited<ReturnType<typeof service.ingestBatch>>) =>
+      outcomes.reduce(
+        (sum, o) => ({
+          applied: sum.applied + (o.result?.applied ?? 0),
+          duplicates: sum.duplicates + (o.result?.duplicates ?? 0),
+        }),
+        { applied: 0, duplicates: 0 },
+      );
+    expect(total(await service.ingestBatch(ctx, batch))).toEqual({ applied: 30, duplicates: 1 });
+    expect(total(await service.ingestBatch(ctx, batch))).toEqual({ applied: 0, duplicates: 31 });
+  });
 });

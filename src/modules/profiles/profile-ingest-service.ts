@@ -49,9 +49,12 @@ export interface BatchOutcome {
  * Where a group of events goes: an explicit reference, or the identifiers the events carry.
  * `screened`: its batch was just screened for opted-out people as a whole (a group addressed to a
  * profile id is screened again: it is erased when one of its events names an opted-out user).
+ * `seen`: the batch's messageIds already applied, looked up once for the whole batch (a first
+ * attempt trusts it; a retry looks again).
  */
 type Anchor = ({ ref: ProfileRef; customId?: string } | { event: CanonicalEvent }) & {
   screened?: boolean;
+  seen?: ReadonlySet<string>;
 };
 
 /** What a caller asserts about the addressed profile besides its events. */
@@ -118,13 +121,17 @@ export class ProfileIngestService {
       const result = { profile: null, applied: 0, duplicates: 0, suppressed: screened.dropped };
       outcomes.push({ indexes: screened.droppedIndexes, result });
     }
+    const seen = await this.repo.dedupe.findSeen(
+      ctx.environmentId,
+      screened.kept.map((e) => e.messageId),
+    );
     const groups = groupByProfile(events, new Set(screened.droppedIndexes));
     const chains = chainIndependent(groups);
     const overloaded: EventGroup[] = [];
     const applyChains = async () => {
       for (let chain = chains.shift(); chain; chain = chains.shift()) {
         for (const group of chain) {
-          const outcome = await this.ingestScreenedGroup(ctx, group);
+          const outcome = await this.ingestScreenedGroup(ctx, group, seen);
           if (outcome.error?.code === 'profile_overloaded') overloaded.push(group);
           else outcomes.push(outcome);
         }
@@ -137,11 +144,15 @@ export class ProfileIngestService {
   }
 
   /** One group of a screened batch; a refusal (4xx) is its outcome, not the batch's. */
-  private async ingestScreenedGroup(ctx: IngestContext, group: EventGroup): Promise<BatchOutcome> {
+  private async ingestScreenedGroup(
+    ctx: IngestContext,
+    group: EventGroup,
+    seen?: ReadonlySet<string>,
+  ): Promise<BatchOutcome> {
     const first = group.events[0]!;
     const anchor: Anchor = first.profileId
-      ? { ref: { kind: 'id', id: first.profileId } }
-      : { event: first, screened: true };
+      ? { ref: { kind: 'id', id: first.profileId }, seen }
+      : { event: first, screened: true, seen };
     try {
       const result = await this.ingestGroup(ctx, anchor, group.key, group.events);
       return { indexes: group.indexes, result };
@@ -175,9 +186,11 @@ export class ProfileIngestService {
     return this.repo.slots.run(`${ctx.environmentId}/${slotKey}`, async () => {
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         try {
-          return attempt === 1 || this.repo.storage.engine !== 'postgres'
-            ? await this.attempt(ctx, anchor, events)
-            : await this.lockedAttempt(ctx, anchor, events);
+          if (attempt === 1) return await this.attempt(ctx, anchor, events);
+          const again = { ...anchor, seen: undefined };
+          return this.repo.storage.engine === 'postgres'
+            ? await this.lockedAttempt(ctx, again, events)
+            : await this.attempt(ctx, again, events);
         } catch (error) {
           if (!(error instanceof WriteConflict) && !isTransientConflict(error)) throw error;
           // SQLite, several processes: the one that keeps winning is writing in bursts; a random
@@ -219,7 +232,7 @@ export class ProfileIngestService {
     anchor: Anchor,
     events: CanonicalEvent[],
   ): Promise<IngestResult> {
-    const unseen = await this.dropDuplicates(ctx.environmentId, events);
+    const unseen = await this.dropDuplicates(ctx.environmentId, events, anchor.seen);
     const duplicates = events.length - unseen.length;
     const screened =
       this.repo.suppressions && !anchor.screened
@@ -298,15 +311,21 @@ export class ProfileIngestService {
     attach(work, claim);
   }
 
-  /** Drops events whose messageId was already applied, or repeats one earlier in the batch. */
+  /**
+   * Drops events whose messageId was already applied (`known`: as the batch found just before),
+   * or repeats one earlier in the group.
+   */
   private async dropDuplicates(
     environmentId: string,
     events: CanonicalEvent[],
+    known?: ReadonlySet<string>,
   ): Promise<CanonicalEvent[]> {
-    const seen = await this.repo.dedupe.findSeen(
-      environmentId,
-      events.map((e) => e.messageId),
-    );
+    const seen = known
+      ? new Set(known)
+      : await this.repo.dedupe.findSeen(
+          environmentId,
+          events.map((e) => e.messageId),
+        );
     return events.filter((event) => {
       if (seen.has(event.messageId)) return false;
       seen.add(event.messageId);
