@@ -1,20 +1,14 @@
-import { applyEvent, newProfileState } from '../../engine/index.js';
-import type { CanonicalEvent, Identifier, ProfileState } from '../../engine/types.js';
+import { applyEvent } from '../../engine/index.js';
+import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { isTransientConflict } from '../../storage/errors.js';
 import { ingestChanges } from '../webhooks/profile-changes.js';
 import { chainIndependent, type EventGroup, groupByProfile } from './batch-groups.js';
 import { IdentityStep } from './identity-step.js';
-import {
-  attach,
-  hasIdentifier,
-  type IngestContext,
-  loadProfile,
-  reachableBy,
-  startWork,
-  type Work,
-} from './ingest-work.js';
+import { persistWork } from './ingest-persist.js';
+import { type Anchor, claimCustomId, findExisting, resolveTarget } from './ingest-target.js';
+import type { IngestContext } from './ingest-work.js';
 import type { ProfileRef } from './profile-ref.js';
 import { refKey } from './profile-ref.js';
 import type { ProfileRepository } from './profile-repository.js';
@@ -45,18 +39,6 @@ export interface BatchOutcome {
   error?: AppError;
 }
 
-/**
- * Where a group of events goes: an explicit reference, or the identifiers the events carry.
- * `screened`: its batch was just screened for opted-out people as a whole (a group addressed to a
- * profile id is screened again: it is erased when one of its events names an opted-out user).
- * `seen`: the batch's messageIds already applied, looked up once for the whole batch (a first
- * attempt trusts it; a retry looks again).
- */
-type Anchor = ({ ref: ProfileRef; customId?: string } | { event: CanonicalEvent }) & {
-  screened?: boolean;
-  seen?: ReadonlySet<string>;
-};
-
 /** What a caller asserts about the addressed profile besides its events. */
 export interface ProfileClaims {
   /**
@@ -65,18 +47,6 @@ export interface ProfileClaims {
    * like a userId, a customId never moves or changes silently.
    */
   customId?: string;
-}
-
-/**
- * An identifier held by a profile the public caller cannot reach: it may not be used, and a new
- * profile cannot take it (it is unique), so the events are refused.
- */
-function unreachableIsConflict(ctx: IngestContext, state: ProfileState): ProfileState {
-  if (reachableBy(ctx, state)) return state;
-  throw new AppError(
-    'identity_conflict',
-    'That identifier belongs to a profile this key cannot reach.',
-  );
 }
 
 /**
@@ -248,12 +218,12 @@ export class ProfileIngestService {
     const fresh = screened.kept;
     const suppressed = screened.dropped;
     if (fresh.length === 0) {
-      const existing = await this.findExisting(ctx, anchor);
+      const existing = await findExisting(this.repo, ctx, anchor);
       return { profile: existing, applied: 0, duplicates, suppressed };
     }
-    const work = await this.resolveTarget(ctx, anchor);
+    const work = await resolveTarget(this.repo, ctx, anchor);
     if ('ref' in anchor && anchor.customId !== undefined)
-      await this.claimCustomId(ctx, work, anchor.customId);
+      await claimCustomId(this.repo, ctx, work, anchor.customId);
     const before = work.state;
     const fold = await this.repo.fold?.forEnvironment(ctx.environmentId);
     for (const event of fresh) {
@@ -290,25 +260,8 @@ export class ProfileIngestService {
       });
       work.extraWrites.push((trx) => sink.write(trx, changes));
     }
-    if (!ctx.preflight) await this.persist(ctx, work, fresh);
+    if (!ctx.preflight) await persistWork(this.repo, ctx, work, fresh);
     return { profile: work.state, applied: fresh.length, duplicates, suppressed };
-  }
-
-  /** Attaches a customId the caller asserts for the profile (see {@link ProfileClaims}). */
-  private async claimCustomId(ctx: IngestContext, work: Work, value: string): Promise<void> {
-    const claim = { type: 'customId' as const, value };
-    if (hasIdentifier(work.state, claim)) return;
-    if (work.state.identifiers.some((i) => i.type === 'customId')) {
-      throw new AppError('identity_conflict', 'The profile already has another customId.');
-    }
-    const owner = (await this.repo.identities.findOwners(ctx.environmentId, [claim])).get(
-      `customId:${value}`,
-    );
-    // (A claim racing another one for the same value loses at the unique index and retries.)
-    if (owner !== undefined && owner !== work.state.id) {
-      throw new AppError('identity_conflict', 'That customId belongs to another profile.');
-    }
-    attach(work, claim);
   }
 
   /**
@@ -331,110 +284,5 @@ export class ProfileIngestService {
       seen.add(event.messageId);
       return true;
     });
-  }
-
-  private newProfile(ctx: IngestContext, claims: Identifier[]): Work {
-    const created = newProfileState(newId(), ctx.environmentId, Date.now(), ctx.source);
-    const state = ctx.publicKeyId ? { ...created, publicKeyId: ctx.publicKeyId } : created;
-    const work = startWork(state, null);
-    for (const identifier of claims) attach(work, identifier);
-    return work;
-  }
-
-  /** The profile a group names, when it exists (nothing to apply: nothing may be created). */
-  private async findExisting(ctx: IngestContext, anchor: Anchor): Promise<ProfileState | null> {
-    if ('ref' in anchor && anchor.ref.kind === 'id') {
-      const liveId = await this.repo.profiles.findLiveId(ctx.environmentId, anchor.ref.id);
-      return (
-        (liveId && (await loadProfile(this.repo, null, ctx.environmentId, liveId))?.state) || null
-      );
-    }
-    const work = await this.resolveTarget(ctx, anchor);
-    return work.version === null ? null : work.state;
-  }
-
-  /**
-   * The live profile an id names: in one read when it was never merged (the usual case: the
-   * personalize path names a profile by id on every request), else through its survivor.
-   */
-  private async loadLive(environmentId: string, id: string) {
-    const stored = await this.repo.profiles.findById(environmentId, id);
-    if (!stored) return undefined;
-    if (stored.mergedInto === null) return { state: stored.state, version: stored.version };
-    const liveId = await this.repo.profiles.findLiveId(environmentId, stored.mergedInto);
-    return liveId ? loadProfile(this.repo, null, environmentId, liveId) : undefined;
-  }
-
-  /** Finds (or starts) the profile a group of events belongs to. */
-  private async resolveTarget(ctx: IngestContext, anchor: Anchor): Promise<Work> {
-    const env = ctx.environmentId;
-    if ('ref' in anchor) {
-      const ref = anchor.ref;
-      if (ref.kind === 'id') {
-        const found = await this.loadLive(env, ref.id);
-        if (!found || !reachableBy(ctx, found.state)) throw new AppError('profile_not_found');
-        return startWork(found.state, found.version);
-      }
-      const ids = await this.repo.identities.findProfileIds(env, ref.type, ref.value);
-      if (ids.length > 1) {
-        throw new AppError(
-          'identity_conflict',
-          `Several profiles share this ${ref.type}; address one by id.`,
-        );
-      }
-      const found = ids[0] && (await loadProfile(this.repo, null, env, ids[0]));
-      if (found) return startWork(unreachableIsConflict(ctx, found.state), found.version);
-      return this.newProfile(ctx, [{ type: ref.type, value: ref.value }]);
-    }
-    // Known before anonymous: an event with a userId belongs to that user's profile.
-    const { userId, anonymousId } = anchor.event;
-    for (const identifier of [
-      userId ? { type: 'userId' as const, value: userId } : null,
-      anonymousId ? { type: 'anonymousId' as const, value: anonymousId } : null,
-    ]) {
-      if (!identifier) continue;
-      const [id] = await this.repo.identities.findProfileIds(
-        env,
-        identifier.type,
-        identifier.value,
-      );
-      const found = id && (await loadProfile(this.repo, null, env, id));
-      if (found) return startWork(unreachableIsConflict(ctx, found.state), found.version);
-    }
-    // The identity step of the first event claims its identifiers for the new profile.
-    return this.newProfile(ctx, []);
-  }
-
-  private async persist(ctx: IngestContext, work: Work, events: CanonicalEvent[]): Promise<void> {
-    const { profiles, identities, merges, events: eventStore, dedupe } = this.repo;
-    const now = Date.now();
-    await this.repo.storage.write(
-      async (trx) => {
-        for (const { record, mergedVersion } of work.merges) {
-          await profiles.markMerged(trx, record.mergedId, record.survivorId, mergedVersion);
-          await identities.remove(trx, ctx.environmentId, record.mergedId, record.movedIdentifiers);
-          await identities.insert(
-            trx,
-            ctx.environmentId,
-            record.survivorId,
-            record.movedIdentifiers,
-            now,
-          );
-          await merges.insert(trx, record);
-        }
-        if (work.version === null) await profiles.insert(trx, work.state);
-        else await profiles.update(trx, work.state, work.version);
-        await identities.insert(trx, ctx.environmentId, work.state.id, work.newIdentifiers, now);
-        await eventStore.insert(trx, work.eventRows);
-        for (const write of work.extraWrites) await write(trx);
-        await dedupe.insert(
-          trx,
-          ctx.environmentId,
-          events.map((e) => e.messageId),
-          now,
-        );
-      },
-      { key: work.state.id, retriesConflicts: true },
-    );
   }
 }

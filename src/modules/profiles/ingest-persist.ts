@@ -1,0 +1,46 @@
+import type { CanonicalEvent } from '../../engine/types.js';
+import type { IngestContext, Work } from './ingest-work.js';
+import type { ProfileRepository } from './profile-repository.js';
+
+/**
+ * Writes what one attempt computed, in one group-committed write job: merges, the profile
+ * (inserted, or updated against the version read), identifiers, events, the extensions' writes
+ * and the messageIds. A profile changed meanwhile fails the job with a WriteConflict.
+ */
+export async function persistWork(
+  repo: ProfileRepository,
+  ctx: IngestContext,
+  work: Work,
+  events: CanonicalEvent[],
+): Promise<void> {
+  const { profiles, identities, merges, events: eventStore, dedupe } = repo;
+  const now = Date.now();
+  await repo.storage.write(
+    async (trx) => {
+      for (const { record, mergedVersion } of work.merges) {
+        await profiles.markMerged(trx, record.mergedId, record.survivorId, mergedVersion);
+        await identities.remove(trx, ctx.environmentId, record.mergedId, record.movedIdentifiers);
+        await identities.insert(
+          trx,
+          ctx.environmentId,
+          record.survivorId,
+          record.movedIdentifiers,
+          now,
+        );
+        await merges.insert(trx, record);
+      }
+      if (work.version === null) await profiles.insert(trx, work.state);
+      else await profiles.update(trx, work.state, work.version);
+      await identities.insert(trx, ctx.environmentId, work.state.id, work.newIdentifiers, now);
+      await eventStore.insert(trx, work.eventRows);
+      for (const write of work.extraWrites) await write(trx);
+      await dedupe.insert(
+        trx,
+        ctx.environmentId,
+        events.map((e) => e.messageId),
+        now,
+      );
+    },
+    { key: work.state.id, retriesConflicts: true },
+  );
+}

@@ -1,0 +1,139 @@
+/** Which profile a group of events is applied to: found, created, or refused. */
+import { newProfileState } from '../../engine/index.js';
+import type { CanonicalEvent, Identifier, ProfileState } from '../../engine/types.js';
+import { AppError } from '../../errors/app-error.js';
+import { newId } from '../../lib/ids.js';
+import {
+  attach,
+  hasIdentifier,
+  type IngestContext,
+  loadProfile,
+  reachableBy,
+  startWork,
+  type Work,
+} from './ingest-work.js';
+import type { ProfileRef } from './profile-ref.js';
+import type { ProfileRepository } from './profile-repository.js';
+
+/**
+ * Where a group of events goes: an explicit reference, or the identifiers the events carry.
+ * `screened`: its batch was just screened for opted-out people as a whole (a group addressed to a
+ * profile id is screened again: it is erased when one of its events names an opted-out user).
+ * `seen`: the batch's messageIds already applied, looked up once for the whole batch (a first
+ * attempt trusts it; a retry looks again).
+ */
+export type Anchor = ({ ref: ProfileRef; customId?: string } | { event: CanonicalEvent }) & {
+  screened?: boolean;
+  seen?: ReadonlySet<string>;
+};
+
+/**
+ * An identifier held by a profile the public caller cannot reach: it may not be used, and a new
+ * profile cannot take it (it is unique), so the events are refused.
+ */
+function unreachableIsConflict(ctx: IngestContext, state: ProfileState): ProfileState {
+  if (reachableBy(ctx, state)) return state;
+  throw new AppError(
+    'identity_conflict',
+    'That identifier belongs to a profile this key cannot reach.',
+  );
+}
+
+/**
+ * Attaches a customId the caller asserts for the profile (see `ProfileClaims` in
+ * profile-ingest-service.ts).
+ */
+export async function claimCustomId(
+  repo: ProfileRepository,
+  ctx: IngestContext,
+  work: Work,
+  value: string,
+): Promise<void> {
+  const claim = { type: 'customId' as const, value };
+  if (hasIdentifier(work.state, claim)) return;
+  if (work.state.identifiers.some((i) => i.type === 'customId')) {
+    throw new AppError('identity_conflict', 'The profile already has another customId.');
+  }
+  const owner = (await repo.identities.findOwners(ctx.environmentId, [claim])).get(
+    `customId:${value}`,
+  );
+  // (A claim racing another one for the same value loses at the unique index and retries.)
+  if (owner !== undefined && owner !== work.state.id) {
+    throw new AppError('identity_conflict', 'That customId belongs to another profile.');
+  }
+  attach(work, claim);
+}
+
+function newProfile(ctx: IngestContext, claims: Identifier[]): Work {
+  const created = newProfileState(newId(), ctx.environmentId, Date.now(), ctx.source);
+  const state = ctx.publicKeyId ? { ...created, publicKeyId: ctx.publicKeyId } : created;
+  const work = startWork(state, null);
+  for (const identifier of claims) attach(work, identifier);
+  return work;
+}
+
+/** The profile a group names, when it exists (nothing to apply: nothing may be created). */
+export async function findExisting(
+  repo: ProfileRepository,
+  ctx: IngestContext,
+  anchor: Anchor,
+): Promise<ProfileState | null> {
+  if ('ref' in anchor && anchor.ref.kind === 'id') {
+    const liveId = await repo.profiles.findLiveId(ctx.environmentId, anchor.ref.id);
+    return (liveId && (await loadProfile(repo, null, ctx.environmentId, liveId))?.state) || null;
+  }
+  const work = await resolveTarget(repo, ctx, anchor);
+  return work.version === null ? null : work.state;
+}
+
+/**
+ * The live profile an id names: in one read when it was never merged (the usual case: the
+ * personalize path names a profile by id on every request), else through its survivor.
+ */
+async function loadLive(repo: ProfileRepository, environmentId: string, id: string) {
+  const stored = await repo.profiles.findById(environmentId, id);
+  if (!stored) return undefined;
+  if (stored.mergedInto === null) return { state: stored.state, version: stored.version };
+  const liveId = await repo.profiles.findLiveId(environmentId, stored.mergedInto);
+  return liveId ? loadProfile(repo, null, environmentId, liveId) : undefined;
+}
+
+/** Finds (or starts) the profile a group of events belongs to. */
+export async function resolveTarget(
+  repo: ProfileRepository,
+  ctx: IngestContext,
+  anchor: Anchor,
+): Promise<Work> {
+  const env = ctx.environmentId;
+  if ('ref' in anchor) {
+    const ref = anchor.ref;
+    if (ref.kind === 'id') {
+      const found = await loadLive(repo, env, ref.id);
+      if (!found || !reachableBy(ctx, found.state)) throw new AppError('profile_not_found');
+      return startWork(found.state, found.version);
+    }
+    const ids = await repo.identities.findProfileIds(env, ref.type, ref.value);
+    if (ids.length > 1) {
+      throw new AppError(
+        'identity_conflict',
+        `Several profiles share this ${ref.type}; address one by id.`,
+      );
+    }
+    const found = ids[0] && (await loadProfile(repo, null, env, ids[0]));
+    if (found) return startWork(unreachableIsConflict(ctx, found.state), found.version);
+    return newProfile(ctx, [{ type: ref.type, value: ref.value }]);
+  }
+  // Known before anonymous: an event with a userId belongs to that user's profile.
+  const { userId, anonymousId } = anchor.event;
+  for (const identifier of [
+    userId ? { type: 'userId' as const, value: userId } : null,
+    anonymousId ? { type: 'anonymousId' as const, value: anonymousId } : null,
+  ]) {
+    if (!identifier) continue;
+    const [id] = await repo.identities.findProfileIds(env, identifier.type, identifier.value);
+    const found = id && (await loadProfile(repo, null, env, id));
+    if (found) return startWork(unreachableIsConflict(ctx, found.state), found.version);
+  }
+  // The identity step of the first event claims its identifiers for the new profile.
+  return newProfile(ctx, []);
+}
