@@ -116,13 +116,12 @@ export class GroupCommitWriter {
  * PostgreSQL: several group-commit writers over the pool, so that one writer's round trips do
  * not bound every write. Jobs with the same key (a profile id) always go to the same writer, in
  * order, so that writes of one profile never wait on each other's row locks in two open
- * transactions; jobs without a key take the writers in turn. A write that still meets another
- * writer's lock waits for its commit, and the version check or a deadlock retry sorts it out, as
- * between two processes.
+ * transactions. Jobs without a key all go to the first writer, in the order they came, as with a
+ * single writer. A write that still meets another transaction's lock waits for its commit (a
+ * profile write at most the lock timeout, then it is retried).
  */
 export class ShardedWriter {
   private readonly writers: GroupCommitWriter[];
-  private turn = 0;
 
   constructor(db: Kysely<Database>, count: number, lockTimeoutMs?: number) {
     this.writers = Array.from(
@@ -132,8 +131,7 @@ export class ShardedWriter {
   }
 
   write<T>(job: WriteJob<T>, { key, retriesConflicts }: WriteOptions = {}): Promise<T> {
-    const index =
-      key === undefined ? this.turn++ % this.writers.length : hashOf(key) % this.writers.length;
+    const index = key === undefined ? 0 : hashOf(key) % this.writers.length;
     return this.writers[index]!.write(job, retriesConflicts);
   }
 

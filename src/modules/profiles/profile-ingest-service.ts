@@ -134,10 +134,12 @@ export class ProfileIngestService {
 
   /**
    * Drops the events of opted-out people from a whole request or import batch, and erases what
-   * anonymous ids it identifies as such a person collected (unless preflight). Import runs call
-   * it before they split a batch into concurrent lanes.
+   * anonymous ids it identifies as such a person collected (unless preflight).
    */
-  async screenBatch(ctx: IngestContext, events: CanonicalEvent[]): Promise<SuppressionOutcome> {
+  private async screenBatch(
+    ctx: IngestContext,
+    events: CanonicalEvent[],
+  ): Promise<SuppressionOutcome> {
     if (!this.repo.suppressions) {
       return { kept: events, droppedIndexes: [], dropped: 0, purge: [] };
     }
