@@ -220,25 +220,36 @@ function planOf(audiences: readonly AudienceDefinition[]): AudienceDefinition[] 
 }
 
 /**
- * Evaluates every audience in dependency order, feeding each result to the audiences that
- * reference it, with a trace of each (the explain endpoint). `ctx.audiences` may pre-seed
- * results (e.g. audiences not in `audiences`). `audiences` must not be mutated after a first
- * evaluation (its order is remembered).
+ * Runs `one` on every audience in dependency order, feeding each result to the audiences that
+ * reference it. `ctx.audiences` may pre-seed results (e.g. audiences not in `audiences`).
+ */
+function inOrder<R>(
+  audiences: readonly AudienceDefinition[],
+  ctx: AudienceContext,
+  one: (rule: AudienceRule, ctx: AudienceContext) => R,
+  isMember: (result: R) => boolean,
+): Record<string, R> {
+  const memberships: Record<string, boolean> = { ...(ctx.audiences ?? {}) };
+  const inner = { ...ctx, audiences: memberships };
+  const results: Record<string, R> = {};
+  for (const { id, rule } of planOf(audiences)) {
+    const result = one(rule, inner);
+    setOwn(memberships, id, isMember(result));
+    setOwn(results, id, result);
+  }
+  return results;
+}
+
+/**
+ * Evaluates every audience in dependency order, with a trace of each (the explain endpoint).
+ * `audiences` must not be mutated after a first evaluation (its order is remembered).
  * @throws {Error} on a reference cycle (validate with {@link audienceEvaluationOrder} on save).
  */
 export function evaluateAudiences(
   audiences: readonly AudienceDefinition[],
   ctx: AudienceContext,
 ): Record<string, AudienceResult> {
-  const memberships: Record<string, boolean> = { ...(ctx.audiences ?? {}) };
-  const inner = { ...ctx, audiences: memberships };
-  const results: Record<string, AudienceResult> = {};
-  for (const { id, rule } of planOf(audiences)) {
-    const result = evaluateAudience(rule, inner);
-    setOwn(memberships, id, result.result);
-    setOwn(results, id, result);
-  }
-  return results;
+  return inOrder(audiences, ctx, evaluateAudience, (r) => r.result);
 }
 
 /**
@@ -249,13 +260,5 @@ export function matchAudiences(
   audiences: readonly AudienceDefinition[],
   ctx: AudienceContext,
 ): Record<string, boolean> {
-  const memberships: Record<string, boolean> = { ...(ctx.audiences ?? {}) };
-  const inner = { ...ctx, audiences: memberships };
-  const results: Record<string, boolean> = {};
-  for (const { id, rule } of planOf(audiences)) {
-    const result = matchesNode(rule, inner);
-    setOwn(memberships, id, result);
-    setOwn(results, id, result);
-  }
-  return results;
+  return inOrder(audiences, ctx, matchesNode, (r) => r);
 }
