@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConnectionQueue } from './sqlite-dialect.js';
 import { createStorage } from './storage.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tessera-sqlite-dialect-'));
@@ -39,27 +38,6 @@ describe('SQLite transactions', () => {
 });
 
 describe('the SQLite connection queue', () => {
-  it('grants turns in the order they were asked for, each after the previous release', async () => {
-    const queue = new ConnectionQueue();
-    const order: number[] = [];
-    let holding = 0;
-    await Promise.all(
-      Array.from({ length: 3000 }, async (_, i) => {
-        await queue.acquire();
-        holding += 1;
-        expect(holding).toBe(1);
-        order.push(i);
-        await Promise.resolve();
-        holding -= 1;
-        queue.release();
-      }),
-    );
-    expect(order).toEqual(Array.from({ length: 3000 }, (_, i) => i));
-    // Free again once every turn has been released.
-    await queue.acquire();
-    queue.release();
-  });
-
   it('lets a statement wait for a transaction in progress, then see its commit', async () => {
     const storage = await createStorage(`sqlite://${path.join(dir, 'queue.db')}`);
     try {

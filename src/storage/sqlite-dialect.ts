@@ -7,6 +7,7 @@ import {
   SqliteDialect,
   type SqliteDialectConfig,
 } from 'kysely';
+import { Turns } from '../lib/turns.js';
 
 /**
  * Kysely's SQLite dialect with two changes, both for the hot path:
@@ -35,38 +36,6 @@ export class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-/** Turns for the one connection, granted in the order they were asked for. */
-export class ConnectionQueue {
-  #busy = false;
-  readonly #waiting: Array<() => void> = [];
-  #next = 0;
-
-  acquire(): Promise<void> {
-    if (!this.#busy) {
-      this.#busy = true;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.#waiting[this.#next];
-    if (!next) {
-      this.#busy = false;
-      this.#waiting.length = 0;
-      this.#next = 0;
-      return;
-    }
-    this.#next++;
-    // Drop the granted turns now and then, so that a queue that never empties stays small.
-    if (this.#next >= 1024) {
-      this.#waiting.splice(0, this.#next);
-      this.#next = 0;
-    }
-    next();
-  }
-}
-
 class SqliteConnection implements DatabaseConnection {
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -89,7 +58,8 @@ class SqliteConnection implements DatabaseConnection {
 }
 
 class QueuedSqliteDriver implements Driver {
-  readonly #queue = new ConnectionQueue();
+  /** The one connection, handed to one query or transaction at a time, in turn. */
+  readonly #queue = new Turns(1);
   readonly #connection: SqliteConnection;
 
   constructor(private readonly db: SqliteDatabase) {
