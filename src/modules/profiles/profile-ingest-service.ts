@@ -24,11 +24,12 @@ const MAX_ATTEMPTS = 8;
 /** Independent groups of one batch applied at once (see `ingestBatch`). */
 const BATCH_CONCURRENCY = 16;
 /**
- * Groups of all batches applied at once in this process. Beyond it more groups only lengthen the
- * queue for the database: with 50 batches of 16 groups in flight, throughput fell and a few
- * batches waited seconds behind the others; in turn, batches finish in the order they came.
+ * Groups of all batches applied at once in this process, in turn: batches finish in the order
+ * they came. Without a bound, 50 batches of 16 groups in flight left a few batches waiting
+ * seconds behind the others (p99 about 4 s); with 16, commits grew too small (measured: 16, 48
+ * and 96 gave 14.0k, 15.4k and 15.7k events/s, p99 1.0, 1.1 and 1.5 s).
  */
-const GROUPS_AT_ONCE = 16;
+const GROUPS_AT_ONCE = 48;
 
 export interface IngestResult {
   /** The profile after the events (null when nothing was applied to a profile that does not exist). */
