@@ -14,6 +14,7 @@ import {
 } from './ingest-work.js';
 import type { ProfileRef } from './profile-ref.js';
 import type { ProfileRepository } from './profile-repository.js';
+import type { StoredProfile } from './profile-store.js';
 
 /**
  * Where a group of events goes: an explicit reference, or the identifiers the events carry.
@@ -86,6 +87,11 @@ export async function findExisting(
   return work.version === null ? null : work.state;
 }
 
+/** A profile read by identifier, unless it was merged away (its identifiers moved with it). */
+function live(stored: StoredProfile | undefined): StoredProfile | undefined {
+  return stored && stored.mergedInto === null ? stored : undefined;
+}
+
 /**
  * The live profile an id names: in one read when it was never merged (the usual case: the
  * personalize path names a profile by id on every request), else through its survivor.
@@ -112,14 +118,14 @@ export async function resolveTarget(
       if (!found || !reachableBy(ctx, found.state)) throw new AppError('profile_not_found');
       return startWork(found.state, found.version);
     }
-    const ids = await repo.identities.findProfileIds(env, ref.type, ref.value);
-    if (ids.length > 1) {
+    const holders = await repo.profiles.findByIdentifier(env, ref.type, ref.value);
+    if (holders.length > 1) {
       throw new AppError(
         'identity_conflict',
         `Several profiles share this ${ref.type}; address one by id.`,
       );
     }
-    const found = ids[0] && (await loadProfile(repo, null, env, ids[0]));
+    const found = live(holders[0]);
     if (found) return startWork(unreachableIsConflict(ctx, found.state), found.version);
     return newProfile(ctx, [{ type: ref.type, value: ref.value }]);
   }
@@ -130,8 +136,8 @@ export async function resolveTarget(
     anonymousId ? { type: 'anonymousId' as const, value: anonymousId } : null,
   ]) {
     if (!identifier) continue;
-    const [id] = await repo.identities.findProfileIds(env, identifier.type, identifier.value);
-    const found = id && (await loadProfile(repo, null, env, id));
+    const [holder] = await repo.profiles.findByIdentifier(env, identifier.type, identifier.value);
+    const found = live(holder);
     if (found) return startWork(unreachableIsConflict(ctx, found.state), found.version);
   }
   // The identity step of the first event claims its identifiers for the new profile.

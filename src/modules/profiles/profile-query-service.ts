@@ -20,23 +20,23 @@ export class ProfileQueryService {
     ref: ProfileRef,
     visibleTo?: string,
   ): Promise<ProfileState[]> {
-    const ids =
+    const found =
       ref.kind === 'id'
-        ? [await this.repo.profiles.findLiveId(environmentId, ref.id)]
-        : await this.repo.identities.findProfileIds(environmentId, ref.type, ref.value);
-    const profiles: ProfileState[] = [];
-    for (const id of ids) {
-      if (!id) continue;
-      const stored = await this.repo.profiles.findById(environmentId, id);
-      if (
-        stored &&
-        stored.mergedInto === null &&
-        reachableBy({ publicKeyId: visibleTo }, stored.state)
-      ) {
-        profiles.push(stored.state);
-      }
-    }
-    return profiles;
+        ? await this.findLive(environmentId, ref.id)
+        : await this.repo.profiles.findByIdentifier(environmentId, ref.type, ref.value);
+    return found
+      .filter(
+        (stored) =>
+          stored.mergedInto === null && reachableBy({ publicKeyId: visibleTo }, stored.state),
+      )
+      .map((stored) => stored.state);
+  }
+
+  /** The profile an id names, or its survivor when it was merged away. */
+  private async findLive(environmentId: string, id: string) {
+    const liveId = await this.repo.profiles.findLiveId(environmentId, id);
+    const stored = liveId && (await this.repo.profiles.findById(environmentId, liveId));
+    return stored ? [stored] : [];
   }
 
   /** Exactly one profile, or `profile_not_found` / `identity_conflict` when shared. */

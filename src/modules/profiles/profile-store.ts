@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { ProfileState } from '../../engine/types.js';
+import type { IdentifierType, ProfileState } from '../../engine/types.js';
 import { parseStored } from '../../lib/json.js';
 import { Precompiled } from '../../storage/precompiled.js';
 import type { Database } from '../../storage/schema.js';
@@ -19,6 +19,7 @@ type Row = Pick<Database['profiles'], 'state' | 'version' | 'merged_into'>;
 export class ProfileStore {
   // The two queries of every write, compiled once (see Precompiled).
   private readonly selectById: Precompiled<Row>;
+  private readonly selectByIdentifier: Precompiled<Row & { id: string }>;
   private readonly updateState: Precompiled<unknown>;
 
   constructor(
@@ -33,6 +34,21 @@ export class ProfileStore {
         .where('id', '=', '')
         .where('environment_id', '=', '')
         .$if(lockRows, (qb) => qb.forUpdate()),
+    );
+    this.selectByIdentifier = Precompiled.of(
+      db
+        .selectFrom('profile_identifiers as i')
+        .innerJoin('profiles as p', (join) =>
+          join
+            .onRef('p.id', '=', 'i.profile_id')
+            .onRef('p.environment_id', '=', 'i.environment_id'),
+        )
+        .select(['p.id', 'p.state', 'p.version', 'p.merged_into'])
+        .where('i.environment_id', '=', '')
+        .where('i.type', '=', '')
+        .where('i.value', '=', '')
+        .orderBy('p.id')
+        .$if(lockRows, (qb) => qb.forUpdate('p')),
     );
     this.updateState = Precompiled.of(
       db
@@ -55,6 +71,24 @@ export class ProfileStore {
       version: row.version,
       mergedInto: row.merged_into,
     };
+  }
+
+  /**
+   * The profiles holding `type:value` (several only for email and phone), in id order: the
+   * identifier lookup and the profile read in one statement.
+   */
+  async findByIdentifier(
+    environmentId: string,
+    type: IdentifierType,
+    value: string,
+  ): Promise<Array<StoredProfile & { id: string }>> {
+    const { rows } = await this.selectByIdentifier.execute(this.db, [environmentId, type, value]);
+    return rows.map((row) => ({
+      id: row.id,
+      state: parseStored<ProfileState>(row.state),
+      version: row.version,
+      mergedInto: row.merged_into,
+    }));
   }
 
   /** Where a profile id points now: itself, or the survivor it was merged into (followed). */
