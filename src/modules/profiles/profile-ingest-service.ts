@@ -65,6 +65,7 @@ export interface ProfileClaims {
 export class ProfileIngestService {
   private readonly identity: IdentityStep;
   private readonly groupTurns = new Turns(GROUPS_AT_ONCE);
+  private readonly lockedTurns = new Turns(1);
 
   constructor(private readonly repo: ProfileRepository) {
     this.identity = new IdentityStep(repo);
@@ -193,21 +194,25 @@ export class ProfileIngestService {
    * through it and locking the profile rows it reads (FOR UPDATE). It waits for any transaction
    * that holds them, in this process or another, so a writer that keeps winning cannot starve
    * it; and it locks nothing else before, so it cannot take part in a deadlock cycle of group
-   * transactions (whose jobs fail fast on locks instead). (On SQLite an ordinary retry already
-   * reads the latest version: in one process reads share the writer's one connection and wait
-   * for the transaction in progress, and another process's commit is visible to the next read
-   * in WAL mode.)
+   * transactions (whose jobs fail fast on locks instead). One at a time per process: each holds
+   * a pool connection while other modules' reads (suppressions, definitions, consents) take
+   * another, and several at once could hold the whole pool while waiting for one more. (On
+   * SQLite an ordinary retry already reads the latest version: in one process reads share the
+   * writer's one connection and wait for the transaction in progress, and another process's
+   * commit is visible to the next read in WAL mode.)
    */
   private lockedAttempt(
     ctx: IngestContext,
     anchor: Anchor,
     events: CanonicalEvent[],
   ): Promise<IngestResult> {
-    return this.repo.storage.db
-      .transaction()
-      .execute((trx) =>
-        new ProfileIngestService(this.repo.inTransaction(trx)).attempt(ctx, anchor, events),
-      );
+    return this.lockedTurns.run(() =>
+      this.repo.storage.db
+        .transaction()
+        .execute((trx) =>
+          new ProfileIngestService(this.repo.inTransaction(trx)).attempt(ctx, anchor, events),
+        ),
+    );
   }
 
   private async attempt(
