@@ -32,7 +32,7 @@ export type ConsentAttachment =
   | { kind: 'preference'; topic: string; channel: string };
 
 /** Who recorded a change, how, and how long it holds: shared by consents and preferences. */
-interface RecordBase {
+export interface RecordBase {
   /** The system or form that captured the change (`web-signup`, `crm-import`, ...). */
   source: string;
   /** Who made the change (the person, an agent's id), when known. */

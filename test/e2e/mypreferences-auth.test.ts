@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pnauthinfo3 } from '../helpers/pnauthinfo.js';
 import { startTestServer, type TestServer, tableCounts } from '../helpers/test-server.js';
 
 // The 004 document's worked example.
@@ -30,10 +30,7 @@ beforeAll(async () => {
 afterAll(() => server.destroy());
 
 function sign(issued: string, client = CLIENT, key = KEY, user = USER) {
-  const signature = createHmac('sha256', key)
-    .update(`${client}:${user}:${issued}`)
-    .digest('base64');
-  return `PNAUTHINFO3-HMAC-SHA256 Credential=${user}/${issued} Signature=${signature}`;
+  return pnauthinfo3(client, user, key, issued);
 }
 
 async function call(method: string, path: string, authorization?: string, body?: unknown) {

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pnauthinfo3 } from '../helpers/pnauthinfo.js';
 import { mid, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 // Signing as in mypreferences-auth.test.ts (the 004 document's keyed scheme).
@@ -45,10 +45,7 @@ afterAll(() => server.destroy());
 function signed(): string {
   clock += 1000;
   const issued = new Date(clock).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const signature = createHmac('sha256', KEY)
-    .update(`${CLIENT}:${API_USER}:${issued}`)
-    .digest('base64');
-  return `PNAUTHINFO3-HMAC-SHA256 Credential=${API_USER}/${issued} Signature=${signature}`;
+  return pnauthinfo3(CLIENT, API_USER, KEY, issued);
 }
 
 async function token(scope: string): Promise<string> {

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pnauthinfo3 } from '../helpers/pnauthinfo.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const CLIENT = 'ExtrasClient';
@@ -27,10 +27,7 @@ afterAll(() => server.destroy());
 function sign(): string {
   issuedAt += 1_000;
   const issued = new Date(issuedAt).toISOString().replace(/\.\d+Z$/, 'Z');
-  const signature = createHmac('sha256', KEY)
-    .update(`${CLIENT}:${USER}:${issued}`)
-    .digest('base64');
-  return `PNAUTHINFO3-HMAC-SHA256 Credential=${USER}/${issued} Signature=${signature}`;
+  return pnauthinfo3(CLIENT, USER, KEY, issued);
 }
 
 async function call(method: string, path: string, body?: unknown) {

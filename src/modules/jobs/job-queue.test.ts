@@ -1,20 +1,8 @@
-import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger as silent } from '../../../test/helpers/silent-logger.js';
 import { openTestStorage } from '../../../test/helpers/test-database.js';
 import { createStorage, type Storage } from '../../storage/storage.js';
 import { JobQueue } from './job-queue.js';
-
-const silent = {
-  info() {},
-  warn() {},
-  error() {},
-  debug() {},
-  trace() {},
-  fatal() {},
-  child() {
-    return silent;
-  },
-} as unknown as FastifyBaseLogger;
 
 let first: Storage;
 let url: string;

@@ -4,6 +4,7 @@ import type {
   ConsentView,
   PreferenceRecord,
   PreferenceView,
+  RecordBase,
 } from '../../engine/consent-types.js';
 import {
   type ConsentReadFilter,
@@ -34,14 +35,7 @@ export function presentAttachment(a: ConsentAttachment): { Type: string; Value: 
   }
 }
 
-const common = (r: {
-  source: string;
-  actor: string | null;
-  ip: string | null;
-  at: number;
-  expiresAt: number | null;
-  lapsedAt: number | null;
-}) => ({
+const common = (r: RecordBase) => ({
   Source: r.source,
   CollectedAt: iso(r.at),
   CollectedBy: r.actor,
