@@ -1,6 +1,6 @@
 import { failures, median, type Sample } from './load.js';
 import type { BenchOptions } from './options.js';
-import { mib } from './rss.js';
+import { mib } from './proc.js';
 
 /** One side of a comparison: something that can be loaded for a number of seconds. */
 export interface Side {
@@ -8,7 +8,12 @@ export interface Side {
   load(seconds: number): Promise<Sample>;
   /** Peak RSS (KiB) of the server process, when the side is a server. */
   peakRssKiB?: () => number;
+  /** CPU time (ms) the side's processes used so far: the server's, or this process's. */
+  cpuMs?: () => number;
 }
+
+/** A run's sample with the CPU the side used per unit (request, or event), when known. */
+type Measured = Sample & { cpuUsPerUnit?: number };
 
 export interface Summary {
   rate: number;
@@ -16,6 +21,8 @@ export interface Summary {
   p99: number;
   failed: number;
   rssKiB?: number;
+  /** Median CPU time per unit (µs): the cost of one request (or event) on the server's cores. */
+  cpuUsPerUnit?: number;
 }
 
 /** What one scenario measured, as printed in the closing table. */
@@ -37,21 +44,42 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 export const ms = (v: number) => (v === 0 ? '<1' : Number.isInteger(v) ? String(v) : v.toFixed(1));
 export const num = (v: number) => Math.round(v).toLocaleString('en-US');
 
-function summarize(samples: Sample[], perRequest: number, side: Side): Summary {
+function summarize(samples: Measured[], perRequest: number, side: Side): Summary {
+  const cpu = samples.flatMap((s) => (s.cpuUsPerUnit === undefined ? [] : [s.cpuUsPerUnit]));
   return {
     rate: median(samples.map((s) => s.reqPerSec)) * perRequest,
     p50: median(samples.map((s) => s.p50)),
     p99: median(samples.map((s) => s.p99)),
     failed: failures(samples),
     rssKiB: side.peakRssKiB?.(),
+    cpuUsPerUnit: cpu.length > 0 ? median(cpu) : undefined,
   };
 }
 
-function runLine(side: string, run: number, s: Sample, perRequest: number, unit: string) {
+/**
+ * One measured run, with the CPU the side's processes used during it per unit answered
+ * (requests completed × `perRequest`): what a request costs, whatever the load generator on the
+ * same cores leaves to the server.
+ */
+async function measure(side: Side, seconds: number, perRequest: number): Promise<Measured> {
+  const before = side.cpuMs?.();
+  const sample: Measured = await side.load(seconds);
+  if (before !== undefined && sample.ok > 0)
+    sample.cpuUsPerUnit = ((side.cpuMs!() - before) * 1000) / (sample.ok * perRequest);
+  return sample;
+}
+
+const cpu = (us: number | undefined) =>
+  us === undefined ? '–' : `${us.toFixed(us < 10 ? 1 : 0)} µs`;
+/** `req/s` → `req`, `events/s` → `event`: what one unit of CPU time is spent on. */
+const unitName = (unit: string) => unit.replace(/s?\/s$/, '');
+
+function runLine(side: string, run: number, s: Measured, perRequest: number, unit: string) {
   const bad = s.non2xx + s.errors + s.timeouts;
   return (
     `    run ${run} ${side.padEnd(22)} ${num(s.reqPerSec * perRequest).padStart(8)} ${unit}  ` +
     `p50 ${ms(s.p50)} ms  p99 ${ms(s.p99)} ms` +
+    (s.cpuUsPerUnit === undefined ? '' : `  CPU ${cpu(s.cpuUsPerUnit)}/${unitName(unit)}`) +
     (bad ? `  FAILED ${bad} ${JSON.stringify(s.statusCodes)} errors ${s.errors}` : '')
   );
 }
@@ -70,13 +98,13 @@ export async function measurePair(
   const perRequest = report.perRequest ?? 1;
   const warmA = await a.load(options.warmup);
   const warmB = await b.load(options.warmup);
-  const samplesA: Sample[] = [];
-  const samplesB: Sample[] = [];
+  const samplesA: Measured[] = [];
+  const samplesB: Measured[] = [];
   for (let run = 1; run <= options.runs; run++) {
-    const sa = await a.load(options.duration);
+    const sa = await measure(a, options.duration, perRequest);
     samplesA.push(sa);
     log(runLine(a.name, run, sa, perRequest, report.unit));
-    const sb = await b.load(options.duration);
+    const sb = await measure(b, options.duration, perRequest);
     samplesB.push(sb);
     log(runLine(b.name, run, sb, perRequest, report.unit));
   }
@@ -93,7 +121,11 @@ export async function measurePair(
     target: report.target,
   };
   results.push(row);
-  const rss = (s: Summary) => (s.rssKiB ? `  peak RSS ${mib(s.rssKiB)}` : '');
+  const rss = (s: Summary) =>
+    (s.rssKiB ? `  peak RSS ${mib(s.rssKiB)}` : '') +
+    (s.cpuUsPerUnit === undefined
+      ? ''
+      : `  CPU ${cpu(s.cpuUsPerUnit)} per ${unitName(report.unit)}`);
   log(
     `  ${a.name}: ${num(sa.rate)} ${report.unit}, p50 ${ms(sa.p50)} ms, p99 ${ms(sa.p99)} ms${rss(sa)}`,
   );
@@ -115,15 +147,16 @@ export async function measurePair(
 /** The closing table, in Markdown, ready for bench/README.md. */
 export function formatResults(rows: ResultRow[]): string {
   const lines = [
-    '| scenario | A | B | A | B | ratio A÷B | target | A p50/p99 ms | B p50/p99 ms | A / B peak RSS | failed A/B |',
-    '|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|',
+    '| scenario | A | B | A | B | ratio A÷B | target | A p50/p99 ms | B p50/p99 ms | A / B peak RSS | A / B CPU per unit | failed A/B |',
+    '|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     const rss = (s: Summary) => (s.rssKiB ? mib(s.rssKiB) : '–');
     lines.push(
       `| ${r.scenario} | ${r.a} | ${r.b} | ${num(r.sa.rate)} ${r.unit} | ${num(r.sb.rate)} ${r.unit} | ` +
         `${r.ratio.toFixed(2)}× | ${r.target} | ${ms(r.sa.p50)} / ${ms(r.sa.p99)} | ` +
-        `${ms(r.sb.p50)} / ${ms(r.sb.p99)} | ${rss(r.sa)} / ${rss(r.sb)} | ${r.sa.failed} / ${r.sb.failed} |`,
+        `${ms(r.sb.p50)} / ${ms(r.sb.p99)} | ${rss(r.sa)} / ${rss(r.sb)} | ` +
+        `${cpu(r.sa.cpuUsPerUnit)} / ${cpu(r.sb.cpuUsPerUnit)} | ${r.sa.failed} / ${r.sb.failed} |`,
     );
   }
   return lines.join('\n');

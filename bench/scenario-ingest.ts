@@ -10,7 +10,7 @@ import { call, type Tessera } from './tessera-server.js';
 /** Scenario 3: `POST /v1/events`, 200 events over 50 profiles per request. */
 export function ingestSide(name: string, options: BenchOptions, t: Tessera): Side {
   const request = { method: 'POST' as const, path: '/v1/events', body: ingestBody };
-  return httpSide(name, options, t.url, request, t.auth, t.peakRssKiB);
+  return httpSide(name, options, t.url, request, t.auth, t);
 }
 
 export async function ingestScenario(options: BenchOptions, dir: string): Promise<void> {

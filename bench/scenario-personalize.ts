@@ -17,7 +17,7 @@ export function personalizeSide(
   t: Tessera,
   profileIds: string | string[],
 ): Side {
-  return httpSide(name, options, t.url, personalizeRequest(profileIds), {}, t.peakRssKiB);
+  return httpSide(name, options, t.url, personalizeRequest(profileIds), {}, t);
 }
 
 /** The personalize request, over one profile or several in turn. */
@@ -61,7 +61,7 @@ export async function personalizeScenario(options: BenchOptions, dir: string): P
           baseline.url,
           personalizeRequest(p.knownIds),
           {},
-          baseline.peakRssKiB,
+          baseline,
         ),
         { unit: 'req/s', target: '≥ 0.5×, p99 ≤ 10 ms' },
       );

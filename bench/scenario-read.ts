@@ -8,7 +8,7 @@ const path = `/v1/profiles/userId:${BENCH_USER}`;
 
 /** Scenario 2: `GET /v1/profiles/userId:bench-user` with a read key. */
 export function readSide(name: string, options: BenchOptions, t: Tessera): Side {
-  return httpSide(name, options, t.url, { method: 'GET', path }, t.auth, t.peakRssKiB);
+  return httpSide(name, options, t.url, { method: 'GET', path }, t.auth, t);
 }
 
 export async function readScenario(options: BenchOptions, dir: string): Promise<void> {
@@ -24,14 +24,7 @@ export async function readScenario(options: BenchOptions, dir: string): Promise<
         options,
         'read',
         readSide('Tessera', options, p.t),
-        httpSide(
-          'bare Fastify',
-          options,
-          baseline.url,
-          { method: 'GET', path },
-          {},
-          baseline.peakRssKiB,
-        ),
+        httpSide('bare Fastify', options, baseline.url, { method: 'GET', path }, {}, baseline),
         { unit: 'req/s', target: '≥ 0.7×, p99 ≤ 5 ms' },
       );
     } finally {

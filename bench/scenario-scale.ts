@@ -1,8 +1,8 @@
 import { INGEST_EVENTS } from './bodies.js';
 import { measurePair } from './compare.js';
 import type { BenchOptions } from './options.js';
+import { mib } from './proc.js';
 import { openRaw } from './raw-db.js';
-import { mib } from './rss.js';
 import { ingestSide } from './scenario-ingest.js';
 import { personalizeSide } from './scenario-personalize.js';
 import { readSide } from './scenario-read.js';

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Side } from './compare.js';
 import { type LoadRequest, runLoad } from './load.js';
 import type { BenchOptions } from './options.js';
+import { type ProcessStats, processStats } from './proc.js';
 import { type Child, listeningUrl, startChild } from './processes.js';
-import { peakRssKiB } from './rss.js';
 
 /** A side that is an HTTP server loaded by autocannon with `request`. */
 export function httpSide(
@@ -13,18 +13,18 @@ export function httpSide(
   url: string,
   request: LoadRequest,
   headers: Record<string, string>,
-  peak?: () => number,
+  server?: ProcessStats,
 ): Side {
   return {
     name,
     load: (seconds) => runLoad(url, request, headers, options.connections, seconds),
-    peakRssKiB: peak,
+    peakRssKiB: server?.peakRssKiB,
+    cpuMs: server?.cpuMs,
   };
 }
 
-export interface Baseline {
+export interface Baseline extends ProcessStats {
   url: string;
-  peakRssKiB(): number;
   stop(): Promise<void>;
 }
 
@@ -43,7 +43,7 @@ export async function startBaseline(dir: string, name: string, answer: string): 
   );
   return {
     url: listeningUrl(child.stdout()),
-    peakRssKiB: () => peakRssKiB(child.pid),
+    ...processStats(child.pid),
     stop: () => child.stop(),
   };
 }

@@ -1,16 +1,15 @@
 import type { FreshDatabase } from './databases.js';
+import { type ProcessStats, processStats } from './proc.js';
 import { type Child, listeningUrl, startChild } from './processes.js';
-import { peakRssKiB } from './rss.js';
 
 /** A Tessera process under test, with a key sized for a benchmark. */
-export interface Tessera {
+export interface Tessera extends ProcessStats {
   url: string;
   /** `authorization` header of a read/write key with a benchmark-sized rate limit. */
   auth: Record<string, string>;
   /** Admin header, for defining audiences and experiences. */
   admin: Record<string, string>;
   pid: number;
-  peakRssKiB(): number;
   stop(): Promise<void>;
 }
 
@@ -69,7 +68,7 @@ export async function startTessera(
       auth: { authorization: `Bearer ${bench}` },
       admin,
       pid: child.pid,
-      peakRssKiB: () => peakRssKiB(child.pid),
+      ...processStats(child.pid),
       stop: () => child.stop(),
     };
   } catch (error) {

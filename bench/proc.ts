@@ -1,4 +1,18 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+
+/** What a side of a comparison reads of the server processes it loads. */
+export interface ProcessStats {
+  /** Peak resident memory (KiB) so far. */
+  peakRssKiB(): number;
+  /** CPU time (ms, user + system, every thread) used so far. */
+  cpuMs(): number;
+}
+
+/** The stats of a process and every process under it (the workers of `serve --workers N`). */
+export function processStats(pid: number): ProcessStats {
+  return { peakRssKiB: () => peakRssKiB(pid), cpuMs: () => cpuMs(pid) };
+}
 
 /**
  * Peak resident memory (VmHWM, KiB) of a process and of every process under it (the workers of
@@ -16,6 +30,27 @@ export function peakRssKiB(pid: number): number {
     }
   }
   return total;
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+/**
+ * CPU time (ms) a process and every process under it have used so far: `utime + stime` of
+ * `/proc/<pid>/stat`, which sums every thread (the SQLite checkpointer's included). A process
+ * that already exited is not counted.
+ */
+export function cpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      // The command name (field 2) may hold spaces; the fields after its `)` are fixed.
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 function descendants(pid: number): number[] {
