@@ -36,6 +36,7 @@ import { ErasureService } from './modules/privacy/erasure-service.js';
 import { PrivacyService } from './modules/privacy/privacy-service.js';
 import { SuppressionList } from './modules/privacy/suppression-list.js';
 import { MembershipRefresh } from './modules/profiles/membership-refresh.js';
+import { ProfileCache } from './modules/profiles/profile-cache.js';
 import { ProfileIngestService } from './modules/profiles/profile-ingest-service.js';
 import { ProfileMergeService } from './modules/profiles/profile-merge-service.js';
 import { ProfileQueryService } from './modules/profiles/profile-query-service.js';
@@ -115,6 +116,8 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     deps.config.maxWaitingPerProfile,
     suppressions,
     personalization,
+    false,
+    new ProfileCache(deps.config.profileCacheSize, deps.storage.changeCounter),
   );
   const queries = new ProfileQueryService(repo);
   const memberships = new MembershipRefresh(repo);

@@ -34,6 +34,12 @@ export interface Storage {
   readonly db: Kysely<Database>;
   /** Runs a write job in the next group-commit transaction. */
   write<T>(job: WriteJob<T>, options?: WriteOptions): Promise<T>;
+  /**
+   * SQLite: a number that changes whenever another connection (another process) has committed
+   * to the database since it was last read (`PRAGMA data_version`); this process's own commits
+   * leave it as it is. Absent where nothing that cheap exists (PostgreSQL).
+   */
+  readonly changeCounter?: () => number;
   close(): Promise<void>;
 }
 
@@ -115,11 +121,14 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
           createRequire(import.meta.url).resolve('better-sqlite3'),
         );
   const writer = new GroupCommitWriter(db);
+  // A read of the shared-memory header, safe at any time on the one connection.
+  const dataVersion = sqlite.prepare('pragma data_version').pluck();
 
   return {
     engine: 'sqlite',
     db,
     write: (job) => writer.write(job),
+    changeCounter: () => dataVersion.get() as number,
     async close() {
       await writer.flush();
       await checkpointer?.stop();

@@ -54,13 +54,15 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
   private readonly store: DefinitionStore;
   private readonly cache = new Map<string, EnvironmentConfig>();
   /**
-   * The audience results computed after a write, by the state object they were computed for: a
-   * write answered with personalization (the Experience API) would otherwise evaluate every
-   * audience twice, a few milliseconds apart. Weak, so nothing outlives its request.
+   * The audience results computed after a write, by the state object they were computed for
+   * (and when): a write answered with personalization (the Experience API) would otherwise
+   * evaluate every audience twice, a few milliseconds apart. The profile cache keeps that object
+   * for later requests, which evaluate again once the results are older than the definitions may
+   * be (time windows move on without a new event). Weak: nothing outlives its document.
    */
   private readonly evaluated = new WeakMap<
     ProfileState,
-    { config: EnvironmentConfig; memberships: Record<string, boolean> }
+    { config: EnvironmentConfig; memberships: Record<string, boolean>; at: number }
   >();
 
   constructor(
@@ -90,8 +92,8 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     const consents = await this.consentsOf(environmentId, config, profile, now);
     // Consents are read only here, so results of the write are reused only without them.
     const known = consents === undefined ? this.evaluated.get(profile) : undefined;
-    const memberships =
-      known?.config === config ? known.memberships : this.match(config, profile, now, consents);
+    const fresh = known?.config === config && now >= known.at && now - known.at < RECHECK_MS;
+    const memberships = fresh ? known.memberships : this.match(config, profile, now, consents);
     return this.select(config, profile, memberships, consents).selection;
   }
 
@@ -166,7 +168,7 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
             ? state.stickyVariants
             : {};
         const after = { ...state, audiences: now, stickyVariants: sticky };
-        this.evaluated.set(after, { config, memberships });
+        this.evaluated.set(after, { config, memberships, at });
         return {
           state: after,
           write:

@@ -3,9 +3,10 @@ import type { IngestContext, Work } from './ingest-work.js';
 import type { ProfileRepository } from './profile-repository.js';
 
 /**
- * Writes what one attempt computed, in one group-committed write job: merges, the profile
- * (inserted, or updated against the version read), identifiers, events, the extensions' writes
- * and the messageIds. A profile changed meanwhile fails the job with a WriteConflict.
+ * Writes what one attempt computed, in one group-committed write job: the messageIds, merges,
+ * the profile (inserted, or updated against the version read), identifiers, events and the
+ * extensions' writes. A profile changed or a messageId applied meanwhile fails the job with a
+ * WriteConflict. Once committed, the document is kept for the profile's next request.
  */
 export async function persistWork(
   repo: ProfileRepository,
@@ -17,6 +18,14 @@ export async function persistWork(
   const now = Date.now();
   await repo.storage.write(
     async (trx) => {
+      // First: a messageId applied meanwhile (or assumed new, see NONE_SEEN) fails the job
+      // before anything else is written.
+      await dedupe.insert(
+        trx,
+        ctx.environmentId,
+        events.map((e) => e.messageId),
+        now,
+      );
       for (const { record, mergedVersion } of work.merges) {
         await profiles.markMerged(trx, record.mergedId, record.survivorId, mergedVersion);
         await identities.remove(trx, ctx.environmentId, record.mergedId, record.movedIdentifiers);
@@ -34,13 +43,9 @@ export async function persistWork(
       await identities.insert(trx, ctx.environmentId, work.state.id, work.newIdentifiers, now);
       await eventStore.insert(trx, work.eventRows);
       for (const write of work.extraWrites) await write(trx);
-      await dedupe.insert(
-        trx,
-        ctx.environmentId,
-        events.map((e) => e.messageId),
-        now,
-      );
     },
     { key: work.state.id, retriesConflicts: true },
   );
+  // Committed: the next request for this profile finds its document without parsing it.
+  profiles.remember(work.state, work.version === null ? 1 : work.version + 1);
 }

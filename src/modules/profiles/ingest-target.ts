@@ -20,12 +20,15 @@ import type { StoredProfile } from './profile-store.js';
  * Where a group of events goes: an explicit reference, or the identifiers the events carry.
  * `screened`: its batch was just screened for opted-out people as a whole (a group addressed to a
  * profile id is screened again: it is erased when one of its events names an opted-out user).
- * `seen`: the batch's messageIds already applied, looked up once for the whole batch (a first
- * attempt trusts it; a retry looks again).
+ * `seen`: the messageIds already applied, looked up once for a whole batch, or assumed none for
+ * one profile's request (the write finds a replay: see NONE_SEEN). A first attempt trusts it; a
+ * retry looks again.
  */
 export type Anchor = ({ ref: ProfileRef; customId?: string } | { event: CanonicalEvent }) & {
   screened?: boolean;
   seen?: ReadonlySet<string>;
+  /** A retry after a conflict: the profile is read, never taken from the cache untried. */
+  retry?: boolean;
 };
 
 /**
@@ -114,6 +117,10 @@ export async function resolveTarget(
   if ('ref' in anchor) {
     const ref = anchor.ref;
     if (ref.kind === 'id') {
+      // The usual request of the personalize path: a profile this process wrote last. No read:
+      // the write's version check proves the document current, or the attempt is retried.
+      const kept = anchor.retry ? undefined : repo.profiles.trusted(env, ref.id);
+      if (kept && reachableBy(ctx, kept.state)) return startWork(kept.state, kept.version);
       const found = await loadLive(repo, env, ref.id);
       if (!found || !reachableBy(ctx, found.state)) throw new AppError('profile_not_found');
       return startWork(found.state, found.version);

@@ -46,7 +46,7 @@ describe('ProfileMergeService.mergeProfiles (a merge on request)', () => {
     ]);
     expect(survivor.id).toBe(target.id);
     expect(survivor.traits).toMatchObject({ name: 'Target', plan: 'pro', age: 30 });
-    expect(survivor.mergedIds.sort()).toEqual([a.id, b.id].sort());
+    expect([...survivor.mergedIds].sort()).toEqual([a.id, b.id].sort());
     expect(records.map((r) => r.mergedId)).toEqual([a.id, b.id]);
     // The sources' ids and identifiers resolve to the survivor.
     expect((await queries.getProfile(env, customId('s-1'))).id).toBe(target.id);

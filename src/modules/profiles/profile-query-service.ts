@@ -32,10 +32,13 @@ export class ProfileQueryService {
       .map((stored) => stored.state);
   }
 
-  /** The profile an id names, or its survivor when it was merged away. */
+  /** The profile an id names (one read when it was never merged), or its survivor. */
   private async findLive(environmentId: string, id: string) {
-    const liveId = await this.repo.profiles.findLiveId(environmentId, id);
-    const stored = liveId && (await this.repo.profiles.findById(environmentId, liveId));
+    const { profiles } = this.repo;
+    const named = await profiles.findById(environmentId, id);
+    if (!named || named.mergedInto === null) return named ? [named] : [];
+    const liveId = await profiles.findLiveId(environmentId, named.mergedInto);
+    const stored = liveId && (await profiles.findById(environmentId, liveId));
     return stored ? [stored] : [];
   }
 

@@ -8,6 +8,7 @@ import type { ChangeRecorder } from '../webhooks/change-types.js';
 import type { FoldExtension } from './fold-extension.js';
 import { IdentityStore } from './identity-store.js';
 import { MergeStore } from './merge-store.js';
+import { ProfileCache } from './profile-cache.js';
 import { ProfileStore } from './profile-store.js';
 import { ProfileWriteSlots } from './profile-write-slot.js';
 
@@ -41,8 +42,10 @@ export class ProfileRepository {
     readonly fold: FoldExtension | null = null,
     /** Lock the profile rows read (see {@link inTransaction}). */
     lockRows = false,
+    /** Documents read and written by this process, shared by the stores bound to transactions. */
+    readonly cache = new ProfileCache(undefined, storage.changeCounter),
   ) {
-    this.profiles = new ProfileStore(storage.db, lockRows);
+    this.profiles = new ProfileStore(storage.db, cache, lockRows);
     this.identities = new IdentityStore(storage.db);
     this.merges = new MergeStore(storage.db);
     this.events = new EventStore(storage.db);
@@ -63,6 +66,7 @@ export class ProfileRepository {
       this.suppressions,
       this.fold,
       this.storage.engine === 'postgres',
+      this.cache.uncommitted(),
     );
     bound.dataStores.push(...this.dataStores);
     bound.changes = this.changes;

@@ -1,8 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { IdentifierType, ProfileState } from '../../engine/types.js';
 import { parseStored } from '../../lib/json.js';
 import { Precompiled } from '../../storage/precompiled.js';
 import type { Database } from '../../storage/schema.js';
+import type { CachedProfile, ProfileCache } from './profile-cache.js';
 import { WriteConflict } from './write-conflict.js';
 
 export interface StoredProfile {
@@ -13,7 +14,17 @@ export interface StoredProfile {
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-type Row = Pick<Database['profiles'], 'state' | 'version' | 'merged_into'>;
+/** A row as the reads select it: `state` is null when it is the cached document's version. */
+type Row = Pick<Database['profiles'], 'version' | 'merged_into'> & { state: string | null };
+
+/**
+ * The stored document, left out (null) when the row's version is the one this process holds
+ * (`version = ?`, -1 when it holds none): reading and parsing it again would only repeat work.
+ */
+const stateUnlessVersion = (versionColumn: string) =>
+  sql<string | null>`case when ${sql.ref(versionColumn)} = ${-1} then null else state end`.as(
+    'state',
+  );
 
 /** SQL for profile documents: one row per profile, read and written whole. */
 export class ProfileStore {
@@ -24,13 +35,15 @@ export class ProfileStore {
 
   constructor(
     private readonly db: Kysely<Database>,
+    /** Documents this process has read or written (shared by every store of the process). */
+    private readonly cache: ProfileCache,
     /** PostgreSQL, inside a transaction: `findById` locks the row until it ends (FOR UPDATE). */
     lockRows = false,
   ) {
     this.selectById = Precompiled.of(
       db
         .selectFrom('profiles')
-        .select(['state', 'version', 'merged_into'])
+        .select(['version', 'merged_into', stateUnlessVersion('version')])
         .where('id', '=', '')
         .where('environment_id', '=', '')
         .$if(lockRows, (qb) => qb.forUpdate()),
@@ -43,12 +56,20 @@ export class ProfileStore {
             .onRef('p.id', '=', 'i.profile_id')
             .onRef('p.environment_id', '=', 'i.environment_id'),
         )
-        .select(['p.id', 'p.state', 'p.version', 'p.merged_into'])
+        .select([
+          'p.id',
+          'p.version',
+          'p.merged_into',
+          sql<
+            string | null
+          >`case when p.id = ${''} and p.version = ${-1} then null else p.state end`.as('state'),
+        ])
         .where('i.environment_id', '=', '')
         .where('i.type', '=', '')
         .where('i.value', '=', '')
-        .orderBy('p.id')
-        .$if(lockRows, (qb) => qb.forUpdate('p')),
+        // Rows are locked in id order, so two lockers never wait on each other; otherwise the
+        // order is set in JS (SQLite would sort even a single row in a temporary b-tree).
+        .$if(lockRows, (qb) => qb.orderBy('p.id').forUpdate('p')),
     );
     this.updateState = Precompiled.of(
       db
@@ -64,10 +85,12 @@ export class ProfileStore {
     id: string,
     db: Db = this.db,
   ): Promise<StoredProfile | undefined> {
-    const row = (await this.selectById.execute(db, [id, environmentId])).rows[0];
+    const cached = this.cache.get(id);
+    const row = (await this.selectById.execute(db, [cached?.version ?? -1, id, environmentId]))
+      .rows[0];
     if (!row) return undefined;
     return {
-      state: parseStored<ProfileState>(row.state),
+      state: this.stateOf(id, row, cached),
       version: row.version,
       mergedInto: row.merged_into,
     };
@@ -82,13 +105,59 @@ export class ProfileStore {
     type: IdentifierType,
     value: string,
   ): Promise<Array<StoredProfile & { id: string }>> {
-    const { rows } = await this.selectByIdentifier.execute(this.db, [environmentId, type, value]);
-    return rows.map((row) => ({
-      id: row.id,
-      state: parseStored<ProfileState>(row.state),
-      version: row.version,
-      mergedInto: row.merged_into,
-    }));
+    const key = `${environmentId}\u0000${type}\u0000${value}`;
+    const hint = this.cache.holderHint(key);
+    const cached = hint === '' ? undefined : this.cache.get(hint);
+    const { rows } = await this.selectByIdentifier.execute(this.db, [
+      hint,
+      cached?.version ?? -1,
+      environmentId,
+      type,
+      value,
+    ]);
+    if (rows.length === 1) this.cache.noteHolder(key, rows[0]!.id);
+    return rows
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((row) => ({
+        id: row.id,
+        state: this.stateOf(row.id, row, row.id === hint ? cached : undefined),
+        version: row.version,
+        mergedInto: row.merged_into,
+      }));
+  }
+
+  /**
+   * The document of `id` in this environment as this process last kept it, if no other process
+   * has committed since (see ProfileCache.trusted).
+   */
+  trusted(environmentId: string, id: string): CachedProfile | undefined {
+    const kept = this.cache.trusted(id);
+    // The cache is keyed by id alone: another environment's profile is not this one's to use.
+    return kept?.state.environmentId === environmentId ? kept : undefined;
+  }
+
+  /** Keeps a document this process has just committed (see ProfileCache). */
+  remember(state: ProfileState, version: number): void {
+    this.cache.remember(state, version);
+  }
+
+  /**
+   * The row's document: the cached one when the query left it out (or when it is the version
+   * kept, which an identifier's first lookup cannot know beforehand), else parsed (and kept,
+   * when it is live).
+   */
+  private stateOf(id: string, row: Row, cached: CachedProfile | undefined): ProfileState {
+    if (row.state === null) {
+      // Only the version this process holds is left out, and `cached` is that entry.
+      if (cached?.version !== row.version) throw new Error(`profile ${id}: no document read`);
+      return cached.state;
+    }
+    const kept = cached ?? this.cache.get(id);
+    if (kept?.version === row.version) return kept.state;
+    const state = parseStored<ProfileState>(row.state);
+    // Only live documents are kept: a write may start from a kept one without reading its row.
+    if (row.merged_into === null) this.cache.remember(state, row.version);
+    return state;
   }
 
   /** Where a profile id points now: itself, or the survivor it was merged into (followed). */
@@ -171,11 +240,13 @@ export class ProfileStore {
       .where('version', '=', expectedVersion)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) throw new WriteConflict(`profile ${id} changed`);
+    this.cache.forget([id]);
   }
 
   /** Deletes profiles (a survivor and everything merged into it). */
   async deleteByIds(trx: Transaction<Database>, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
+    this.cache.forget(ids);
     await trx.deleteFrom('profiles').where('id', 'in', ids).execute();
   }
 

@@ -60,6 +60,21 @@ export function presentProfile(state: ProfileState) {
   };
 }
 
+/**
+ * A profile as the native API's JSON text. A document stays the same object for as long as its
+ * version is current (see ProfileCache), so its text is kept by object: a profile read again
+ * and again is presented and serialized once per change.
+ */
+const presentedJson = new WeakMap<ProfileState, string>();
+export function profileJson(state: ProfileState): string {
+  let json = presentedJson.get(state);
+  if (json === undefined) {
+    json = JSON.stringify(presentProfile(state));
+    presentedJson.set(state, json);
+  }
+  return json;
+}
+
 /** An event of a profile's timeline. */
 export function presentEvent(stored: StoredEvent) {
   const { timestamp, receivedAt, ...rest }: CanonicalEvent = stored.event;

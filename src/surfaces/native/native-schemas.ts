@@ -169,3 +169,6 @@ export const Page = <T extends ReturnType<typeof Type.Object> | ReturnType<typeo
  * controls the shape, so these answers are serialized as they are.
  */
 export const plainJson = () => (data: unknown) => JSON.stringify(data);
+
+/** What Fastify declares for the JSON it serializes, for answers sent as ready JSON text. */
+export const JSON_TYPE = 'application/json; charset=utf-8';

@@ -10,9 +10,11 @@ import {
   presentEvent,
   presentMerge,
   presentProfile,
+  profileJson,
 } from './native-presenters.js';
 import {
   EventListQuery,
+  JSON_TYPE,
   ListQuery,
   Page,
   plainJson,
@@ -88,15 +90,17 @@ export function profileRoutes(services: NativeServices): FastifyPluginAsyncTypeb
         },
         serializerCompiler: plainJson,
       },
-      async (request) => {
+      async (request, reply) => {
         const environmentId = environmentOf(request);
         const profiles = await services.queries.findProfiles(
           environmentId,
           parseProfileRef(request.params.ref),
         );
         if (profiles.length === 0) throw new AppError('profile_not_found');
-        if (profiles.length === 1) return presentProfile(profiles[0]!);
-        return { data: profiles.map(presentProfile) };
+        // Sent as text: the presented JSON is kept per document (see profileJson).
+        reply.type(JSON_TYPE);
+        if (profiles.length === 1) return reply.send(profileJson(profiles[0]!));
+        return reply.send(`{"data":[${profiles.map(profileJson).join(',')}]}`);
       },
     );
 

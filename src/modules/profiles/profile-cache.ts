@@ -1,0 +1,95 @@
+import type { ProfileState } from '../../engine/types.js';
+
+export interface CachedProfile {
+  readonly version: number;
+  readonly state: ProfileState;
+  /** The storage's change counter when it was kept (see `trusted`). */
+  readonly epoch: number | undefined;
+}
+
+/**
+ * Parsed profile documents by id, each with the version it was stored under, as this process
+ * last read or wrote them. A version names one document for good (every write stores version + 1
+ * under a version check, and ids are never reused), so an entry is never wrong, only old: a read
+ * still asks the database for the row's version and takes the document from here only when the
+ * versions agree (the query then leaves the document out, which saves reading and parsing it).
+ *
+ * Only live documents are kept (a profile merged away or deleted is forgotten, and a read of
+ * one keeps nothing). The same version always yields the same object, so what is derived from a document (a presented
+ * answer) can be kept by object. The objects are shared: the engine never mutates a state, and
+ * nothing else may either.
+ *
+ * Where the storage tells when another process has committed (`changeCounter`, SQLite), an
+ * entry kept since no other process committed anything is `trusted`: still the stored document,
+ * unless this process changed it outside the ingest path (which its write then finds out).
+ *
+ * Bounded, least recently used first out. `maxEntries` 0 keeps nothing.
+ */
+export class ProfileCache {
+  private readonly entries = new Map<string, CachedProfile>();
+  /** Which profile an identifier named when last read: a hint for the lookup's query only. */
+  private readonly holders = new Map<string, string>();
+
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly changeCounter?: () => number,
+  ) {}
+
+  /** What this process holds of `id`: its document and the version it was stored under. */
+  get(id: string): CachedProfile | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    // Re-inserted: the Map's order is the eviction order, least recently used first.
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    return entry;
+  }
+
+  /**
+   * The entry of `id` if no other process has committed since it was kept: what a write may
+   * start from without reading, its version check being the proof (a miss costs a retry).
+   */
+  trusted(id: string): CachedProfile | undefined {
+    const entry = this.entries.get(id);
+    if (entry?.epoch === undefined || entry.epoch !== this.changeCounter!()) return undefined;
+    return this.get(id);
+  }
+
+  /** Keeps a document as stored under `version` (committed, or read); an older one is ignored. */
+  remember(state: ProfileState, version: number): void {
+    if (this.maxEntries === 0) return;
+    const current = this.entries.get(state.id);
+    if (current && current.version >= version) return;
+    this.entries.delete(state.id);
+    this.entries.set(state.id, { version, state, epoch: this.changeCounter?.() });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  /**
+   * The same documents for a store bound to a transaction that is still open: a document written
+   * there is not committed yet (the transaction may still roll back, and another writer then
+   * store a different document under that version), so it is not kept.
+   */
+  uncommitted(): ProfileCache {
+    const view = Object.create(this) as ProfileCache;
+    view.remember = () => {};
+    return view;
+  }
+
+  /** Drops what is kept of deleted or merged-away profiles (nothing of theirs lingers here). */
+  forget(ids: readonly string[]): void {
+    for (const id of ids) this.entries.delete(id);
+  }
+
+  /** The profile an identifier was last seen on ('' when unknown). */
+  holderHint(key: string): string {
+    return this.holders.get(key) ?? '';
+  }
+
+  noteHolder(key: string, id: string): void {
+    if (this.maxEntries === 0 || this.holders.get(key) === id) return;
+    this.holders.delete(key);
+    this.holders.set(key, id);
+    if (this.holders.size > this.maxEntries) this.holders.delete(this.holders.keys().next().value!);
+  }
+}
