@@ -1,12 +1,36 @@
 import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { Database } from './schema.js';
 
+type Db = Pick<Kysely<Database>, 'executeQuery'>;
+
+/**
+ * Runs a statement at once, without Kysely's executor, or answers undefined when it may not
+ * (the statement then goes through Kysely, and its connection queue, as usual).
+ */
+export type DirectRunner = (
+  sql: string,
+  parameters: readonly unknown[],
+) => QueryResult<unknown> | undefined;
+
+/** Query handles whose statements may run directly (SQLite: see storage.ts), by handle. */
+const directRunners = new WeakMap<object, DirectRunner>();
+
+/**
+ * Lets precompiled statements run on `db` (a Kysely instance, or a transaction) through
+ * `runner`. better-sqlite3 is synchronous: Kysely's executor only adds promise turns and
+ * bookkeeping around a statement that runs in microseconds.
+ */
+export function runDirectly(db: object, runner: DirectRunner): void {
+  directRunners.set(db, runner);
+}
+
 /**
  * A hot-path query built and compiled by Kysely once, then run with new parameters on every
  * call. Building a Kysely query (immutable nodes, `freeze`, the compiler's visitor) costs more
  * than running a short SQLite statement; the compiled SQL text is the dialect's own (`?` on
- * SQLite, `$n` on PostgreSQL), and it still runs through the driver, so it keeps the
- * connection's queueing, the transaction it is given and SQLite's prepared-statement cache.
+ * SQLite, `$n` on PostgreSQL). It runs through the driver, which keeps the connection's
+ * queueing, the transaction it is given and SQLite's prepared-statement cache, or directly on a
+ * handle the storage allows that for (see {@link runDirectly}).
  *
  * The query must be built with placeholder values in the order the parameters are passed.
  */
@@ -17,10 +41,21 @@ export class Precompiled<Row> {
     return new Precompiled<Row>(query.compile().sql);
   }
 
-  execute(
-    db: Pick<Kysely<Database>, 'executeQuery'>,
-    parameters: readonly unknown[],
-  ): Promise<QueryResult<Row>> {
+  /** A statement with no parameters (savepoints), compiled by hand. */
+  static raw<Row>(sql: string): Precompiled<Row> {
+    return new Precompiled<Row>(sql);
+  }
+
+  execute(db: Db, parameters: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    const runner = directRunners.get(db);
+    if (runner) {
+      try {
+        const result = runner(this.sql, parameters);
+        if (result) return Promise.resolve(result as QueryResult<Row>);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return db.executeQuery(CompiledQuery.raw(this.sql, [...parameters])) as Promise<
       QueryResult<Row>
     >;

@@ -36,19 +36,27 @@ export class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Runs one statement on the connection, synchronously, as Kysely expects its result. */
+export function runStatement<R>(
+  db: SqliteDatabase,
+  sql: string,
+  parameters: readonly unknown[],
+): QueryResult<R> {
+  const statement = db.prepare(sql);
+  if (statement.reader) return { rows: statement.all(parameters) as R[] };
+  const { changes, lastInsertRowid } = statement.run(parameters);
+  return {
+    numAffectedRows: BigInt(changes),
+    insertId: lastInsertRowid === undefined ? undefined : BigInt(lastInsertRowid),
+    rows: [],
+  };
+}
+
 class SqliteConnection implements DatabaseConnection {
   constructor(private readonly db: SqliteDatabase) {}
 
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const statement = this.db.prepare(compiledQuery.sql);
-    const parameters = compiledQuery.parameters as unknown[];
-    if (statement.reader) return Promise.resolve({ rows: statement.all(parameters) as R[] });
-    const { changes, lastInsertRowid } = statement.run(parameters);
-    return Promise.resolve({
-      numAffectedRows: BigInt(changes),
-      insertId: lastInsertRowid === undefined ? undefined : BigInt(lastInsertRowid),
-      rows: [],
-    });
+    return Promise.resolve(runStatement<R>(this.db, compiledQuery.sql, compiledQuery.parameters));
   }
 
   // biome-ignore lint/correctness/useYield: nothing here streams; Kysely's interface asks for it

@@ -5,9 +5,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { migrateToLatest } from './migrator.js';
 import { isPostgresUrl, openPostgres } from './postgres.js';
+import { runDirectly } from './precompiled.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
-import { ImmediateSqliteDialect } from './sqlite-dialect.js';
+import { ImmediateSqliteDialect, runStatement } from './sqlite-dialect.js';
 import { withStatementCache } from './statement-cache.js';
 import {
   GroupCommitWriter,
@@ -108,9 +109,16 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
   sqlite.pragma('mmap_size = 0');
   sqlite.pragma('temp_store = MEMORY');
 
+  const statements = withStatementCache(sqlite);
   const db = new Kysely<Database>({
-    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new ImmediateSqliteDialect({ database: statements }),
   });
+  const run = (sql: string, parameters: readonly unknown[]) =>
+    runStatement(statements, sql, parameters);
+  // Precompiled statements run directly: outside a transaction whenever none is open (a read
+  // then sees only committed data, as it would after waiting its turn), and always inside the
+  // group transaction that holds the connection.
+  runDirectly(db, (sql, parameters) => (sqlite.inTransaction ? undefined : run(sql, parameters)));
   if (options.migrate !== false) await migrateToLatest(db);
 
   const checkpointer: Checkpointer | null =
@@ -120,7 +128,7 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
           path.resolve(file),
           createRequire(import.meta.url).resolve('better-sqlite3'),
         );
-  const writer = new GroupCommitWriter(db);
+  const writer = new GroupCommitWriter(db, undefined, undefined, (trx) => runDirectly(trx, run));
   // A read of the shared-memory header, safe at any time on the one connection.
   const dataVersion = sqlite.prepare('pragma data_version').pluck();
 

@@ -1,5 +1,10 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { Precompiled } from './precompiled.js';
 import type { Database } from './schema.js';
+
+const SAVEPOINT = Precompiled.raw('savepoint job');
+const RELEASE = Precompiled.raw('release savepoint job');
+const ROLLBACK_TO = Precompiled.raw('rollback to savepoint job');
 
 export type WriteJob<T> = (trx: Transaction<Database>) => Promise<T>;
 
@@ -41,6 +46,8 @@ export class GroupCommitWriter {
      */
     private readonly lockTimeoutMs?: number,
     private readonly maxJobsPerCommit = 256,
+    /** Called with each group transaction as it begins (SQLite: see runDirectly). */
+    private readonly onTransaction?: (trx: Transaction<Database>) => void,
   ) {}
 
   /** Runs `job` in the next group transaction; resolves once that transaction has committed. */
@@ -77,6 +84,7 @@ export class GroupCommitWriter {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       await this.db.transaction().execute(async (trx) => {
+        this.onTransaction?.(trx);
         let failingFast = false;
         for (const pending of batch) {
           // Set outside the job's savepoint (a rollback to it keeps the setting), once: the jobs
@@ -87,14 +95,14 @@ export class GroupCommitWriter {
             );
             failingFast = true;
           }
-          await sql`savepoint job`.execute(trx);
+          await SAVEPOINT.execute(trx);
           try {
             const value = await pending.job(trx);
-            await sql`release savepoint job`.execute(trx);
+            await RELEASE.execute(trx);
             outcomes.push({ ok: true, value });
           } catch (error) {
-            await sql`rollback to savepoint job`.execute(trx);
-            await sql`release savepoint job`.execute(trx);
+            await ROLLBACK_TO.execute(trx);
+            await RELEASE.execute(trx);
             outcomes.push({ ok: false, error });
           }
         }
