@@ -17,6 +17,17 @@ import type {
 import { getOwn, setOwn } from './json-value.js';
 import type { Json } from './types.js';
 
+// Conditions are parts of cached (never mutated) definitions, evaluated on every request.
+const traitPaths = new WeakMap<object, string[]>();
+function traitPathOf(condition: { trait: string }): string[] {
+  let segments = traitPaths.get(condition);
+  if (!segments) {
+    segments = splitPath(condition.trait);
+    traitPaths.set(condition, segments);
+  }
+  return segments;
+}
+
 /** Result of {@link evaluateAudience}. */
 export interface AudienceResult {
   result: boolean;
@@ -52,7 +63,7 @@ function countOf(condition: EventCondition | PageViewCondition, ctx: AudienceCon
  */
 function conditionValue(condition: AudienceCondition, ctx: AudienceContext): Json | undefined {
   const { state } = ctx;
-  if ('trait' in condition) return readPath(state.traits, splitPath(condition.trait));
+  if ('trait' in condition) return readPath(state.traits, traitPathOf(condition));
   if ('event' in condition || 'pageView' in condition) return countOf(condition, ctx).count;
   if ('location' in condition) return state.location[condition.location];
   // No session yet: a first-time visitor with no sessions counted.

@@ -26,7 +26,7 @@ import {
 } from './audience-types.js';
 import { getOwn, isPlainObject, setOwn } from './json-value.js';
 import { hash64Hex } from './murmur3.js';
-import { contextPageOf, readPageFields } from './page-context.js';
+import { eventPageFields } from './page-context.js';
 import type { CanonicalEvent, Json, JsonObject } from './types.js';
 
 export const DAY_MS = 86_400_000;
@@ -122,7 +122,7 @@ function utmCampaignOf(event: CanonicalEvent, query: Record<string, string>): st
 
 function matchesPageView(filters: PageViewFilters, event: CanonicalEvent): boolean {
   if (event.type !== 'page') return false;
-  const page = readPageFields(event.properties, contextPageOf(event.context));
+  const page = eventPageFields(event);
   if (filters.path && !compare(filters.path, present(page.path))) return false;
   if (filters.url && !compare(filters.url, present(page.url))) return false;
   if (filters.referrer && !compare(filters.referrer, present(page.referrer))) return false;

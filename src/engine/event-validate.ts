@@ -162,8 +162,11 @@ export function validateEvent(
     variantIndex,
     warnings: time.warnings.length > 0 ? time.warnings : undefined,
   };
-  for (const [key, value] of Object.entries(optional)) {
-    if (value !== undefined) Object.assign(event, { [key]: value });
+  // Keys are the fixed names above, never a client's: plain assignment is safe.
+  const fields = event as unknown as Record<string, unknown>;
+  for (const key in optional) {
+    const value = optional[key as keyof CanonicalEvent];
+    if (value !== undefined) fields[key] = value;
   }
   return { ok: true, event };
 }

@@ -68,9 +68,14 @@ export function readPageFields(
 ): PageFields {
   const sources = [properties, contextPage];
   const url = stringField(sources, 'url');
-  const fromUrl = url === undefined ? undefined : splitUrl(url);
-  const path = stringField(sources, 'path') ?? fromUrl?.path;
-  const search = stringField(sources, 'search') ?? fromUrl?.search ?? '';
+  // Parsed only when a field has to come from it (validated page events carry them all).
+  let parsed: { path: string; search: string } | undefined | null = null;
+  const fromUrl = () => {
+    if (parsed === null) parsed = url === undefined ? undefined : splitUrl(url);
+    return parsed;
+  };
+  const path = stringField(sources, 'path') ?? fromUrl()?.path;
+  const search = stringField(sources, 'search') ?? fromUrl()?.search ?? '';
   const query =
     toQuery(properties ? getOwn(properties, 'query') : undefined) ??
     toQuery(contextPage ? getOwn(contextPage, 'query') : undefined) ??
@@ -78,6 +83,25 @@ export function readPageFields(
   const fields: PageFields = { referrer: stringField(sources, 'referrer') ?? '', search, query };
   if (path !== undefined) fields.path = path;
   if (url !== undefined) fields.url = url;
+  return fields;
+}
+
+const eventPages = new WeakMap<object, PageFields>();
+
+/**
+ * The page fields of a canonical event: a page event's `properties` (validation filled them
+ * in), then `context.page`, which is all other events have. Read once per event object: the
+ * session roll-up and every page-view signal ask for them.
+ */
+export function eventPageFields(
+  event: Pick<CanonicalEvent, 'type' | 'properties' | 'context'>,
+): PageFields {
+  let fields = eventPages.get(event);
+  if (!fields) {
+    const properties = event.type === 'page' ? event.properties : undefined;
+    fields = readPageFields(properties, contextPageOf(event.context));
+    eventPages.set(event, fields);
+  }
   return fields;
 }
 
@@ -94,8 +118,7 @@ export function contextPageOf(context: JsonObject | undefined): JsonObject | und
 export function landingPageOf(
   event: Pick<CanonicalEvent, 'type' | 'properties' | 'context'>,
 ): LandingPage {
-  const properties = event.type === 'page' ? event.properties : undefined;
-  const fields = readPageFields(properties, contextPageOf(event.context));
+  const fields = eventPageFields(event);
   return {
     path: fields.path ?? '',
     url: fields.url ?? '',

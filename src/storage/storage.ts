@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely } from 'kysely';
+import { ForeignCommits } from './foreign-commits.js';
 import { migrateToLatest } from './migrator.js';
 import { isPostgresUrl, openPostgres } from './postgres.js';
 import { runDirectly } from './precompiled.js';
@@ -36,11 +37,12 @@ export interface Storage {
   /** Runs a write job in the next group-commit transaction. */
   write<T>(job: WriteJob<T>, options?: WriteOptions): Promise<T>;
   /**
-   * SQLite: a number that changes whenever another connection (another process) has committed
-   * to the database since it was last read (`PRAGMA data_version`); this process's own commits
-   * leave it as it is. Absent where nothing that cheap exists (PostgreSQL).
+   * SQLite: a token that changes whenever another process has been seen to commit to the
+   * database (this process's own commits leave it as it is), or undefined while others have
+   * been writing lately (see ForeignCommits). Absent where nothing that cheap exists
+   * (PostgreSQL).
    */
-  readonly changeCounter?: () => number;
+  readonly changeCounter?: () => number | undefined;
   close(): Promise<void>;
 }
 
@@ -128,15 +130,18 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
           path.resolve(file),
           createRequire(import.meta.url).resolve('better-sqlite3'),
         );
-  const writer = new GroupCommitWriter(db, undefined, undefined, (trx) => runDirectly(trx, run));
-  // A read of the shared-memory header, safe at any time on the one connection.
   const dataVersion = sqlite.prepare('pragma data_version').pluck();
+  const foreign = new ForeignCommits(() => dataVersion.get() as number);
+  const writer = new GroupCommitWriter(db, undefined, undefined, (trx) => {
+    runDirectly(trx, run);
+    foreign.observe();
+  });
 
   return {
     engine: 'sqlite',
     db,
     write: (job) => writer.write(job),
-    changeCounter: () => dataVersion.get() as number,
+    changeCounter: () => foreign.epoch(),
     async close() {
       await writer.flush();
       await checkpointer?.stop();

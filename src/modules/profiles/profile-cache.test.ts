@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestStorage, testEngine } from '../../../test/helpers/test-database.js';
+import { openTestStorage } from '../../../test/helpers/test-database.js';
 import { newProfileState } from '../../engine/index.js';
 import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
 import { createStorage, type Storage } from '../../storage/storage.js';
@@ -107,16 +107,17 @@ describe('ProfileStore reads through the cache', () => {
   });
 
   it('applies every event when a write starts from a document another writer changed', async () => {
-    // Two repositories on one storage: the other's commits leave the counter as it is, so the
-    // first one's kept document is trusted, stale, and found out by the version check.
-    const repo = new ProfileRepository(storage, 10);
+    // A cache that never sees the other writer commit: its kept document is trusted, stale, and
+    // found out by the version check.
+    const blind = new ProfileCache(10, () => 1);
+    const repo = new ProfileRepository(storage, 10, null, null, false, blind);
     const a = new ProfileIngestService(repo);
     const b = new ProfileIngestService(new ProfileRepository(storage, 10));
     const ref = { kind: 'identifier' as const, type: 'userId' as const, value: 'stale-kept' };
     const { profile } = await a.ingestForProfile(ctx, ref, events());
     const byId = { kind: 'id' as const, id: profile!.id };
     await b.ingestForProfile(ctx, byId, events());
-    if (testEngine === 'sqlite') expect(repo.profiles.trusted('env-1', profile!.id)).toBeDefined();
+    expect(repo.profiles.trusted('env-1', profile!.id)?.version).toBe(1);
     const last = await a.ingestForProfile(ctx, byId, events());
     expect(last.profile?.metadata.eventCount).toBe(3);
   });

@@ -20,8 +20,9 @@ export interface CachedProfile {
  * nothing else may either.
  *
  * Where the storage tells when another process has committed (`changeCounter`, SQLite), an
- * entry kept since no other process committed anything is `trusted`: still the stored document,
- * unless this process changed it outside the ingest path (which its write then finds out).
+ * entry kept since no other process was seen to commit anything is `trusted`: still the stored
+ * document as far as anyone can tell without reading it (a write that starts from it proves it
+ * with its version check, or is retried from a read).
  *
  * Bounded, least recently used first out. `maxEntries` 0 keeps nothing.
  */
@@ -32,7 +33,7 @@ export class ProfileCache {
 
   constructor(
     private readonly maxEntries = 10_000,
-    private readonly changeCounter?: () => number,
+    private readonly changeCounter?: () => number | undefined,
   ) {}
 
   /** What this process holds of `id`: its document and the version it was stored under. */
@@ -51,7 +52,7 @@ export class ProfileCache {
    */
   trusted(id: string): CachedProfile | undefined {
     const entry = this.entries.get(id);
-    if (entry?.epoch === undefined || entry.epoch !== this.changeCounter!()) return undefined;
+    if (entry?.epoch === undefined || entry.epoch !== this.changeCounter?.()) return undefined;
     return this.get(id);
   }
 
