@@ -7,17 +7,21 @@ import { AppError } from '../errors/app-error.js';
  * `%00` in the URL) is refused with a 400 in the surface's own format, whatever the database.
  */
 export function refuseControlCharactersInParams(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const params = request.params as Record<string, unknown> | undefined;
-    if (!params) return;
-    for (const [name, value] of Object.entries(params)) {
+    for (const name in params) {
+      const value = params[name];
       if (typeof value === 'string' && CONTROL_CHARACTERS.test(value)) {
-        throw new AppError(
-          'validation_failed',
-          'Path parameters must not contain control characters.',
-          [{ field: `params.${name}`, message: 'must not contain control characters' }],
+        done(
+          new AppError(
+            'validation_failed',
+            'Path parameters must not contain control characters.',
+            [{ field: `params.${name}`, message: 'must not contain control characters' }],
+          ),
         );
+        return;
       }
     }
+    done();
   });
 }

@@ -27,6 +27,9 @@ const CORS_HEADERS = {
   'access-control-expose-headers': 'retry-after, x-request-id',
 };
 
+/** On every answer. Profiles are personal data: no shared cache may keep one. */
+const ANSWER_HEADERS = { ...CORS_HEADERS, 'cache-control': 'no-store' };
+
 const PREFLIGHT_HEADERS = {
   ...CORS_HEADERS,
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
@@ -42,9 +45,9 @@ const PREFLIGHT_HEADERS = {
  * enough and @fastify/cors would add nothing.
  */
 function registerCors(app: FastifyInstance): void {
-  app.addHook('onRequest', async (_request, reply) => {
-    // Profiles are personal data: no shared cache may keep an answer.
-    reply.headers({ ...CORS_HEADERS, 'cache-control': 'no-store' });
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(ANSWER_HEADERS);
+    done();
   });
   app.options(
     '/*',
