@@ -82,7 +82,10 @@ async function createPostgresStorage(url: string, options: StorageOptions): Prom
     throw error;
   }
   // Half the pool writes (each writer holds one connection while it commits), half reads.
-  const writer = new ShardedWriter(db, Math.floor(poolSize / 2), LOCK_TIMEOUT_MS);
+  const writer = new ShardedWriter(db, Math.floor(poolSize / 2), {
+    lockTimeoutMs: LOCK_TIMEOUT_MS,
+    oneRoundTrip: true,
+  });
   return {
     engine: 'postgres',
     db,
@@ -132,9 +135,11 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
         );
   const dataVersion = sqlite.prepare('pragma data_version').pluck();
   const foreign = new ForeignCommits(() => dataVersion.get() as number);
-  const writer = new GroupCommitWriter(db, undefined, undefined, (trx) => {
-    runDirectly(trx, run);
-    foreign.observe();
+  const writer = new GroupCommitWriter(db, {
+    onTransaction: (trx) => {
+      runDirectly(trx, run);
+      foreign.observe();
+    },
   });
 
   return {

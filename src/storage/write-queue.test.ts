@@ -36,6 +36,33 @@ describe('storage on the test engine', () => {
     expect(ids).toEqual(['a', 'c', 'taken']);
   });
 
+  it('keeps each job of a group to itself, whichever of them fail (the last one too)', async () => {
+    // ok, failed, failed, ok, failed: a failure leaves its savepoint for the next job to start
+    // from, and a failed last job is rolled back before the commit.
+    const fails = [false, true, true, false, true];
+    const outcomes = await Promise.allSettled(
+      fails.map((fail, i) =>
+        storage.write(async (trx) => {
+          await trx.insertInto('organizations').values(org(`g${i}`)).execute();
+          if (fail) await trx.insertInto('organizations').values(org('taken')).execute();
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(
+      fails.map((fail) => (fail ? 'rejected' : 'fulfilled')),
+    );
+    const ids = (
+      await storage.db
+        .selectFrom('organizations')
+        .select('id')
+        .where('id', 'like', 'g%')
+        .orderBy('id')
+        .execute()
+    ).map((r) => r.id);
+    expect(ids).toEqual(['g0', 'g3']);
+    await storage.db.deleteFrom('organizations').where('id', 'like', 'g%').execute();
+  });
+
   it('reads bigint columns and counts as JS numbers', async () => {
     const row = await storage.db
       .selectFrom('organizations')
@@ -85,7 +112,7 @@ describe('several writers (PostgreSQL)', () => {
 describe.skipIf(testEngine !== 'postgres')('row locks in group transactions (PostgreSQL)', () => {
   it("fails a job that retries conflicts fast on another transaction's lock; other jobs wait", async () => {
     await storage.db.insertInto('organizations').values(org('locked')).execute();
-    const writer = new ShardedWriter(storage.db, 1, 20);
+    const writer = new ShardedWriter(storage.db, 1, { lockTimeoutMs: 20, oneRoundTrip: true });
     let release!: () => void;
     const holding = new Promise<void>((resolve) => {
       release = resolve;

@@ -2,9 +2,16 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { Precompiled } from './precompiled.js';
 import type { Database } from './schema.js';
 
-const SAVEPOINT = Precompiled.raw('savepoint job');
-const RELEASE = Precompiled.raw('release savepoint job');
-const ROLLBACK_TO = Precompiled.raw('rollback to savepoint job');
+/** The statements between jobs, as precompiled raw statements (SQLite runs them directly). */
+const statements = new Map<string, Precompiled<unknown>>();
+function statement(text: string): Precompiled<unknown> {
+  let found = statements.get(text);
+  if (!found) {
+    found = Precompiled.raw(text);
+    statements.set(text, found);
+  }
+  return found;
+}
 
 export type WriteJob<T> = (trx: Transaction<Database>) => Promise<T>;
 
@@ -16,6 +23,25 @@ export interface WriteOptions {
    * transaction's row locks are cut short (see {@link GroupCommitWriter}). Other jobs wait.
    */
   retriesConflicts?: boolean;
+}
+
+export interface WriterOptions {
+  /**
+   * PostgreSQL: how long a job that `retriesConflicts` may wait for a row lock held by
+   * another transaction (another writer or process) before it fails as a transient
+   * conflict, to be retried by its caller. Two group transactions that lock the same
+   * profiles in different orders would otherwise deadlock, and PostgreSQL breaks a deadlock
+   * only after `deadlock_timeout` (1 s), stalling every job of both groups meanwhile.
+   */
+  lockTimeoutMs?: number;
+  maxJobsPerCommit?: number;
+  /** Called with each group transaction as it begins (SQLite: see runDirectly). */
+  onTransaction?: (trx: Transaction<Database>) => void;
+  /**
+   * The statements between two jobs (release, set, savepoint) go in one query (PostgreSQL's
+   * simple protocol takes several): one round trip instead of two or three.
+   */
+  oneRoundTrip?: boolean;
 }
 
 interface Pending {
@@ -37,23 +63,13 @@ export class GroupCommitWriter {
 
   constructor(
     private readonly db: Kysely<Database>,
-    /**
-     * PostgreSQL: how long a job that `retriesConflicts` may wait for a row lock held by another
-     * transaction (another writer or process) before it fails as a transient conflict, to be
-     * retried by its caller. Two group transactions that lock the same profiles in different
-     * orders would otherwise deadlock, and PostgreSQL breaks a deadlock only after
-     * `deadlock_timeout` (1 s), stalling every job of both groups meanwhile.
-     */
-    private readonly lockTimeoutMs?: number,
-    private readonly maxJobsPerCommit = 256,
-    /** Called with each group transaction as it begins (SQLite: see runDirectly). */
-    private readonly onTransaction?: (trx: Transaction<Database>) => void,
+    private readonly options: WriterOptions = {},
   ) {}
 
   /** Runs `job` in the next group transaction; resolves once that transaction has committed. */
   write<T>(job: WriteJob<T>, retriesConflicts = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const failFast = retriesConflicts && this.lockTimeoutMs !== undefined;
+      const failFast = retriesConflicts && this.options.lockTimeoutMs !== undefined;
       this.queue.push({ job, failFast, resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) this.running = this.drain();
     });
@@ -69,7 +85,7 @@ export class GroupCommitWriter {
     await new Promise((r) => setImmediate(r));
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxJobsPerCommit);
+        const batch = this.queue.splice(0, this.options.maxJobsPerCommit ?? 256);
         await this.commit(batch);
       }
     } finally {
@@ -84,28 +100,37 @@ export class GroupCommitWriter {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       await this.db.transaction().execute(async (trx) => {
-        this.onTransaction?.(trx);
+        this.options.onTransaction?.(trx);
+        // Statements not sent yet: they go with the next ones (or not at all: a commit releases
+        // every savepoint). `armed`: the savepoint holds the state before the next job.
+        let unsent: string[] = [];
+        let armed = false;
         let failingFast = false;
         for (const pending of batch) {
-          // Set outside the job's savepoint (a rollback to it keeps the setting), once: the jobs
-          // that wait come first.
+          // Set outside any savepoint (a rollback to one would undo it), once: the jobs that
+          // wait come first.
           if (pending.failFast && !failingFast) {
-            await sql`select set_config('lock_timeout', ${`${this.lockTimeoutMs}ms`}, true)`.execute(
-              trx,
-            );
+            if (armed) unsent.push('release savepoint job');
+            unsent.push(`set local lock_timeout = '${Math.ceil(this.options.lockTimeoutMs!)}ms'`);
             failingFast = true;
+            armed = false;
           }
-          await SAVEPOINT.execute(trx);
+          if (!armed) unsent.push('savepoint job');
+          await this.send(trx, unsent);
+          unsent = [];
+          armed = true;
           try {
             const value = await pending.job(trx);
-            await RELEASE.execute(trx);
             outcomes.push({ ok: true, value });
+            unsent.push('release savepoint job');
+            armed = false;
           } catch (error) {
-            await ROLLBACK_TO.execute(trx);
-            await RELEASE.execute(trx);
             outcomes.push({ ok: false, error });
+            // The savepoint stays, at the state before this job: the next job starts from it.
+            unsent.push('rollback to savepoint job');
           }
         }
+        if (armed) await this.send(trx, unsent);
       });
     } catch (error) {
       // The commit itself failed: nothing in this batch is durable.
@@ -117,6 +142,15 @@ export class GroupCommitWriter {
       if (outcome.ok) pending.resolve(outcome.value);
       else pending.reject(outcome.error);
     });
+  }
+
+  private async send(trx: Transaction<Database>, texts: string[]): Promise<void> {
+    if (this.options.oneRoundTrip && texts.length > 1) {
+      // Without parameters pg uses the simple protocol, which runs several statements at once.
+      await sql.raw(texts.join('; ')).execute(trx);
+      return;
+    }
+    for (const text of texts) await statement(text).execute(trx);
   }
 }
 
@@ -131,10 +165,10 @@ export class GroupCommitWriter {
 export class ShardedWriter {
   private readonly writers: GroupCommitWriter[];
 
-  constructor(db: Kysely<Database>, count: number, lockTimeoutMs?: number) {
+  constructor(db: Kysely<Database>, count: number, options: WriterOptions = {}) {
     this.writers = Array.from(
       { length: Math.max(1, count) },
-      () => new GroupCommitWriter(db, lockTimeoutMs),
+      () => new GroupCommitWriter(db, options),
     );
   }
 
