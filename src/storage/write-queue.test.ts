@@ -43,7 +43,10 @@ describe('storage on the test engine', () => {
     const outcomes = await Promise.allSettled(
       fails.map((fail, i) =>
         storage.write(async (trx) => {
-          await trx.insertInto('organizations').values(org(`g${i}`)).execute();
+          await trx
+            .insertInto('organizations')
+            .values(org(`g${i}`))
+            .execute();
           if (fail) await trx.insertInto('organizations').values(org('taken')).execute();
         }),
       ),

@@ -29,6 +29,11 @@ export type Anchor = ({ ref: ProfileRef; customId?: string } | { event: Canonica
   seen?: ReadonlySet<string>;
   /** A retry after a conflict: the profile is read, never taken from the cache untried. */
   retry?: boolean;
+  /**
+   * The holders of the batch's anchoring identifiers (`type:value`), looked up once for the
+   * whole batch: what the first attempt of a group no other group touches resolves with.
+   */
+  holders?: ReadonlyMap<string, StoredProfile & { id: string }>;
 };
 
 /**
@@ -107,6 +112,14 @@ async function loadLive(repo: ProfileRepository, environmentId: string, id: stri
   return liveId ? loadProfile(repo, null, environmentId, liveId) : undefined;
 }
 
+/** What an event's profile is looked up by, in order: its userId, then its anonymousId. */
+export function anchorIdentifiers(event: CanonicalEvent): Identifier[] {
+  const identifiers: Identifier[] = [];
+  if (event.userId) identifiers.push({ type: 'userId', value: event.userId });
+  if (event.anonymousId) identifiers.push({ type: 'anonymousId', value: event.anonymousId });
+  return identifiers;
+}
+
 /** Finds (or starts) the profile a group of events belongs to. */
 export async function resolveTarget(
   repo: ProfileRepository,
@@ -137,13 +150,11 @@ export async function resolveTarget(
     return newProfile(ctx, [{ type: ref.type, value: ref.value }]);
   }
   // Known before anonymous: an event with a userId belongs to that user's profile.
-  const { userId, anonymousId } = anchor.event;
-  for (const identifier of [
-    userId ? { type: 'userId' as const, value: userId } : null,
-    anonymousId ? { type: 'anonymousId' as const, value: anonymousId } : null,
-  ]) {
-    if (!identifier) continue;
-    const [holder] = await repo.profiles.findByIdentifier(env, identifier.type, identifier.value);
+  const holders = anchor.retry ? undefined : anchor.holders;
+  for (const identifier of anchorIdentifiers(anchor.event)) {
+    const [holder] = holders
+      ? [holders.get(`${identifier.type}:${identifier.value}`)]
+      : await repo.profiles.findByIdentifier(env, identifier.type, identifier.value);
     const found = live(holder);
     if (found) return startWork(unreachableIsConflict(ctx, found.state), found.version);
   }

@@ -105,4 +105,51 @@ describe('ProfileIngestService', () => {
     expect(total(await service.ingestBatch(ctx, batch))).toEqual({ applied: 30, duplicates: 1 });
     expect(total(await service.ingestBatch(ctx, batch))).toEqual({ applied: 0, duplicates: 31 });
   });
+
+  it("resolves a batch's groups to the profiles their userId or anonymousId name, merged away or changed meanwhile included", async () => {
+    const repo = new ProfileRepository(storage, 100);
+    const service = new ProfileIngestService(repo);
+    const other = new ProfileIngestService(new ProfileRepository(storage, 100));
+    const track = (keys: Record<string, string> = {}) =>
+      prepareEvents([{ type: 'track', event: 'Tick', messageId: `held-${++n}`, ...keys }], {
+        receivedAt: Date.now(),
+        requireProfileKey: false,
+      });
+    const start = (type: 'userId' | 'anonymousId', value: string) =>
+      service.ingestForProfile(ctx, { kind: 'identifier', type, value }, track());
+    const known = await start('userId', 'held-user');
+    const anonymous = await start('anonymousId', 'held-anon');
+    const gone = await start('anonymousId', 'held-gone');
+    // Merged into the known profile by another writer: the batch must follow the survivor.
+    await other.ingestBatch(
+      ctx,
+      prepareEvents(
+        [
+          {
+            type: 'identify',
+            userId: 'held-user',
+            anonymousId: 'held-gone',
+            messageId: `held-${++n}`,
+          },
+        ],
+        { receivedAt: Date.now(), requireProfileKey: true },
+      ),
+    );
+    expect((await repo.profiles.findById('env-1', gone.profile!.id))?.mergedInto).toBe(
+      known.profile!.id,
+    );
+    const outcomes = await service.ingestBatch(ctx, [
+      ...track({ userId: 'held-user' }),
+      ...track({ anonymousId: 'held-anon' }),
+      ...track({ anonymousId: 'held-gone' }),
+      ...track({ anonymousId: 'held-new' }),
+    ]);
+    const ids = outcomes.map((o) => o.result?.profile?.id);
+    expect(ids.slice(0, 3)).toEqual([known.profile!.id, anonymous.profile!.id, known.profile!.id]);
+    expect(ids[3]).toBeDefined();
+    expect(new Set(ids).size).toBe(3);
+    // Its own event, the merged profile's and the identify, then this batch's two.
+    const survivor = await repo.profiles.findById('env-1', known.profile!.id);
+    expect(survivor?.state.metadata.eventCount).toBe(5);
+  });
 });
