@@ -14,8 +14,8 @@ export const ConfigSchema = Type.Object({
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** Requests allowed to wait for one profile's write slot before answering 429. */
   maxWaitingPerProfile: Type.Integer({ minimum: 1 }),
-  /** Parsed profile documents each process keeps (most recently used; 0: none). */
-  profileCacheSize: Type.Integer({ minimum: 0 }),
+  /** MiB of stored profile JSON whose parsed documents each process keeps (0: none). */
+  profileCacheMib: Type.Number({ minimum: 0 }),
   /** How long a messageId is remembered for de-duplication (days, at least 7). */
   dedupeRetentionDays: Type.Integer({ minimum: 7 }),
   /** Largest request body accepted, bytes. */
@@ -73,7 +73,7 @@ export const DEFAULT_CONFIG: Config = {
   port: 8080,
   logLevel: 'info',
   maxWaitingPerProfile: 50,
-  profileCacheSize: 10_000,
+  profileCacheMib: 16,
   dedupeRetentionDays: 30,
   bodyLimitBytes: 1024 * 1024,
   maxJsonDepth: 32,
@@ -102,7 +102,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   PORT: 'port',
   LOG_LEVEL: 'logLevel',
   TESSERA_MAX_WAITING_PER_PROFILE: 'maxWaitingPerProfile',
-  TESSERA_PROFILE_CACHE_SIZE: 'profileCacheSize',
+  TESSERA_PROFILE_CACHE_MIB: 'profileCacheMib',
   TESSERA_DEDUPE_RETENTION_DAYS: 'dedupeRetentionDays',
   TESSERA_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   TESSERA_MAX_JSON_DEPTH: 'maxJsonDepth',

@@ -42,6 +42,7 @@ describe(`kill -9 during a load (${testEngine})`, { timeout: 60_000 }, () => {
     const acknowledged = new Set<string>();
     let batches = 0;
     let failed = 0;
+    let inFlight = 0;
     let killed = false;
     const client = async (c: number) => {
       for (let n = 0; !killed; n++) {
@@ -52,12 +53,14 @@ describe(`kill -9 during a load (${testEngine})`, { timeout: 60_000 }, () => {
           messageId: `c${c}-b${n}-e${i}`,
         }));
         try {
+          inFlight += 1;
           const res = await fetch(`${server.url}/v1/events`, {
             method: 'POST',
             headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
             body: JSON.stringify({ events }),
           });
           const body = (await res.json()) as { rejected?: Array<{ index: number }> };
+          inFlight -= 1;
           if (res.status < 200 || res.status > 299) continue;
           const refused = new Set((body.rejected ?? []).map((r) => r.index));
           for (const [i, e] of events.entries()) if (!refused.has(i)) acknowledged.add(e.messageId);
@@ -69,8 +72,9 @@ describe(`kill -9 during a load (${testEngine})`, { timeout: 60_000 }, () => {
       }
     };
     const load = Array.from({ length: CLIENTS }, (_, c) => client(c));
-    while (batches < 30) await new Promise((r) => setTimeout(r, 5));
-    // Requests are in flight now: every client loops without pause.
+    // Killed while every client waits for an answer: with a fast server, clients spend much of
+    // their time between requests, and a kill there would cut no request short.
+    while (batches < 30 || inFlight < CLIENTS) await new Promise((r) => setImmediate(r));
     server.child.kill('SIGKILL');
     killed = true;
     await server.exited;

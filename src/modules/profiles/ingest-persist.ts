@@ -16,7 +16,7 @@ export async function persistWork(
 ): Promise<void> {
   const { profiles, identities, merges, events: eventStore, dedupe } = repo;
   const now = Date.now();
-  await repo.storage.write(
+  const bytes = await repo.storage.write(
     async (trx) => {
       // First: a messageId applied meanwhile (or assumed new, see NONE_SEEN) fails the job
       // before anything else is written.
@@ -38,14 +38,17 @@ export async function persistWork(
         );
         await merges.insert(trx, record);
       }
-      if (work.version === null) await profiles.insert(trx, work.state);
-      else await profiles.update(trx, work.state, work.version);
+      const stored =
+        work.version === null
+          ? await profiles.insert(trx, work.state)
+          : await profiles.update(trx, work.state, work.version);
       await identities.insert(trx, ctx.environmentId, work.state.id, work.newIdentifiers, now);
       await eventStore.insert(trx, work.eventRows);
       for (const write of work.extraWrites) await write(trx);
+      return stored;
     },
     { key: work.state.id, retriesConflicts: true },
   );
   // Committed: the next request for this profile finds its document without parsing it.
-  profiles.remember(work.state, work.version === null ? 1 : work.version + 1);
+  profiles.remember(work.state, work.version === null ? 1 : work.version + 1, bytes);
 }

@@ -5,18 +5,24 @@ export interface CachedProfile {
   readonly state: ProfileState;
   /** The storage's change counter when it was kept (see `trusted`). */
   readonly epoch: number | undefined;
+  /** Length of the document's stored JSON: what the cache's budget counts. */
+  readonly bytes: number;
 }
+
+/** Identifier hints kept at most (each a short key and an id). */
+const MAX_HOLDER_HINTS = 10_000;
 
 /**
  * Parsed profile documents by id, each with the version it was stored under, as this process
- * last read or wrote them. A version names one document for good (every write stores version + 1
+ * last read or wrote them (documents of transactions still open are never given to it: they may
+ * yet roll back, and another writer then store a different document under that version). A version names one document for good (every write stores version + 1
  * under a version check, and ids are never reused), so an entry is never wrong, only old: a read
  * still asks the database for the row's version and takes the document from here only when the
  * versions agree (the query then leaves the document out, which saves reading and parsing it).
  *
  * Only live documents are kept (a profile merged away or deleted is forgotten, and a read of
- * one keeps nothing). The same version always yields the same object, so what is derived from a document (a presented
- * answer) can be kept by object. The objects are shared: the engine never mutates a state, and
+ * one keeps nothing). The same version always yields the same object, so what is derived from a
+ * document (a presented answer) can be kept by object. The objects are shared: the engine never mutates a state, and
  * nothing else may either.
  *
  * Where the storage tells when another process has committed (`changeCounter`, SQLite), an
@@ -24,15 +30,17 @@ export interface CachedProfile {
  * document as far as anyone can tell without reading it (a write that starts from it proves it
  * with its version check, or is retried from a read).
  *
- * Bounded, least recently used first out. `maxEntries` 0 keeps nothing.
+ * Bounded by the stored size of what it keeps (`maxBytes` of JSON; parsed, a document takes two
+ * to three times that in the heap), least recently used first out. 0 keeps nothing.
  */
 export class ProfileCache {
   private readonly entries = new Map<string, CachedProfile>();
+  private bytes = 0;
   /** Which profile an identifier named when last read: a hint for the lookup's query only. */
   private readonly holders = new Map<string, string>();
 
   constructor(
-    private readonly maxEntries = 10_000,
+    private readonly maxBytes = 16 * 1024 * 1024,
     private readonly changeCounter?: () => number | undefined,
   ) {}
 
@@ -56,30 +64,32 @@ export class ProfileCache {
     return this.get(id);
   }
 
-  /** Keeps a document as stored under `version` (committed, or read); an older one is ignored. */
-  remember(state: ProfileState, version: number): void {
-    if (this.maxEntries === 0) return;
+  /**
+   * Keeps a document as stored under `version` (committed, or read), `bytes` its stored JSON's
+   * length; an older version than the one kept is ignored, and so is a document over the budget.
+   */
+  remember(state: ProfileState, version: number, bytes: number): void {
+    if (bytes > this.maxBytes) return;
     const current = this.entries.get(state.id);
     if (current && current.version >= version) return;
-    this.entries.delete(state.id);
-    this.entries.set(state.id, { version, state, epoch: this.changeCounter?.() });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-  }
-
-  /**
-   * The same documents for a store bound to a transaction that is still open: a document written
-   * there is not committed yet (the transaction may still roll back, and another writer then
-   * store a different document under that version), so it is not kept.
-   */
-  uncommitted(): ProfileCache {
-    const view = Object.create(this) as ProfileCache;
-    view.remember = () => {};
-    return view;
+    this.forget([state.id]);
+    this.entries.set(state.id, { version, state, epoch: this.changeCounter?.(), bytes });
+    this.bytes += bytes;
+    for (const [id, entry] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(id);
+      this.bytes -= entry.bytes;
+    }
   }
 
   /** Drops what is kept of deleted or merged-away profiles (nothing of theirs lingers here). */
   forget(ids: readonly string[]): void {
-    for (const id of ids) this.entries.delete(id);
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (!entry) continue;
+      this.entries.delete(id);
+      this.bytes -= entry.bytes;
+    }
   }
 
   /** The profile an identifier was last seen on ('' when unknown). */
@@ -88,9 +98,10 @@ export class ProfileCache {
   }
 
   noteHolder(key: string, id: string): void {
-    if (this.maxEntries === 0 || this.holders.get(key) === id) return;
+    if (this.maxBytes === 0 || this.holders.get(key) === id) return;
     this.holders.delete(key);
     this.holders.set(key, id);
-    if (this.holders.size > this.maxEntries) this.holders.delete(this.holders.keys().next().value!);
+    if (this.holders.size > MAX_HOLDER_HINTS)
+      this.holders.delete(this.holders.keys().next().value!);
   }
 }

@@ -44,8 +44,10 @@ export class ProfileRepository {
     lockRows = false,
     /** Documents read and written by this process, shared by the stores bound to transactions. */
     readonly cache = new ProfileCache(undefined, storage.changeCounter),
+    /** False for the stores bound to a transaction still open (see {@link inTransaction}). */
+    committed = true,
   ) {
-    this.profiles = new ProfileStore(storage.db, cache, lockRows);
+    this.profiles = new ProfileStore(storage.db, cache, lockRows, committed);
     this.identities = new IdentityStore(storage.db);
     this.merges = new MergeStore(storage.db);
     this.events = new EventStore(storage.db);
@@ -66,7 +68,8 @@ export class ProfileRepository {
       this.suppressions,
       this.fold,
       this.storage.engine === 'postgres',
-      this.cache.uncommitted(),
+      this.cache,
+      false,
     );
     bound.dataStores.push(...this.dataStores);
     bound.changes = this.changes;

@@ -39,6 +39,11 @@ export class ProfileStore {
     private readonly cache: ProfileCache,
     /** PostgreSQL, inside a transaction: `findById` locks the row until it ends (FOR UPDATE). */
     lockRows = false,
+    /**
+     * Whether documents read or written through this store are committed ones (false for a store
+     * bound to a transaction still open: see ProfileCache).
+     */
+    private readonly committed = true,
   ) {
     this.selectById = Precompiled.of(
       db
@@ -181,9 +186,9 @@ export class ProfileStore {
     return found;
   }
 
-  /** Keeps a document this process has just committed (see ProfileCache). */
-  remember(state: ProfileState, version: number): void {
-    this.cache.remember(state, version);
+  /** Keeps a document this process has just committed, `bytes` its stored JSON's length. */
+  remember(state: ProfileState, version: number, bytes: number): void {
+    if (this.committed) this.cache.remember(state, version, bytes);
   }
 
   /**
@@ -201,7 +206,7 @@ export class ProfileStore {
     if (kept?.version === row.version) return kept.state;
     const state = parseStored<ProfileState>(row.state);
     // Only live documents are kept: a write may start from a kept one without reading its row.
-    if (row.merged_into === null) this.cache.remember(state, row.version);
+    if (row.merged_into === null) this.remember(state, row.version, row.state.length);
     return state;
   }
 
@@ -238,29 +243,36 @@ export class ProfileStore {
     return rows.map((r) => parseStored<ProfileState>(r.state));
   }
 
-  async insert(trx: Transaction<Database>, state: ProfileState): Promise<void> {
+  /** Stores a new profile (version 1); answers the stored JSON's length. */
+  async insert(trx: Transaction<Database>, state: ProfileState): Promise<number> {
+    const text = JSON.stringify(state);
     await trx
       .insertInto('profiles')
       .values({
         id: state.id,
         environment_id: state.environmentId,
         version: 1,
-        state: JSON.stringify(state),
+        state: text,
         created_at: state.metadata.createdAt,
         updated_at: state.metadata.updatedAt,
         merged_into: null,
       })
       .execute();
+    return text.length;
   }
 
-  /** Writes the document if nobody else wrote since `expectedVersion`; else WriteConflict. */
+  /**
+   * Writes the document if nobody else wrote since `expectedVersion`, else WriteConflict;
+   * answers the stored JSON's length.
+   */
   async update(
     trx: Transaction<Database>,
     state: ProfileState,
     expectedVersion: number,
-  ): Promise<void> {
+  ): Promise<number> {
+    const text = JSON.stringify(state);
     const result = await this.updateState.execute(trx, [
-      JSON.stringify(state),
+      text,
       expectedVersion + 1,
       state.metadata.updatedAt,
       null,
@@ -269,6 +281,7 @@ export class ProfileStore {
     ]);
     if (Number(result.numAffectedRows) !== 1)
       throw new WriteConflict(`profile ${state.id} changed`);
+    return text.length;
   }
 
   /** Turns a profile into a pointer to its survivor (its document is kept in the merge log). */
