@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import {
   type Identifier,
   type IdentifierType,
@@ -8,6 +8,28 @@ import { isUniqueViolation } from '../../storage/errors.js';
 import { Precompiled } from '../../storage/precompiled.js';
 import type { Database } from '../../storage/schema.js';
 import { WriteConflict } from './write-conflict.js';
+
+type WithIdentifiers = Database & { i: Database['profile_identifiers'] };
+
+/**
+ * `profile_identifiers as i` holds one of these unique identifiers in the environment. Every
+ * branch repeats the environment so that each one is an indexed lookup (SQLite's multi-index OR);
+ * with the environment outside the OR, SQLite scanned the environment's identifiers, which made
+ * each identify cost O(profiles).
+ */
+export function anyUniqueIdentifier(environmentId: string, identifiers: readonly Identifier[]) {
+  return (eb: ExpressionBuilder<WithIdentifiers, 'i'>) =>
+    eb.or(
+      identifiers.map((identifier) =>
+        eb.and([
+          eb('i.environment_id', '=', environmentId),
+          eb('i.is_unique', '=', 1),
+          eb('i.type', '=', identifier.type),
+          eb('i.value', '=', identifier.value),
+        ]),
+      ),
+    );
+}
 
 /** SQL for the identity graph: which profile owns which identifier. */
 export class IdentityStore {
@@ -41,23 +63,9 @@ export class IdentityStore {
     const owners = new Map<string, string>();
     if (identifiers.length === 0) return owners;
     const rows = await this.db
-      .selectFrom('profile_identifiers')
-      .select(['type', 'value', 'profile_id'])
-      // Every branch repeats the environment so that each one is an indexed lookup (SQLite's
-      // multi-index OR); with the environment outside the OR, SQLite scanned the environment's
-      // identifiers, which made each identify cost O(profiles).
-      .where((eb) =>
-        eb.or(
-          identifiers.map((i) =>
-            eb.and([
-              eb('environment_id', '=', environmentId),
-              eb('is_unique', '=', 1),
-              eb('type', '=', i.type),
-              eb('value', '=', i.value),
-            ]),
-          ),
-        ),
-      )
+      .selectFrom('profile_identifiers as i')
+      .select(['i.type', 'i.value', 'i.profile_id'])
+      .where(anyUniqueIdentifier(environmentId, identifiers))
       .execute();
     for (const row of rows) owners.set(`${row.type}:${row.value}`, row.profile_id);
     return owners;

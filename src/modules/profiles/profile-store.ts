@@ -3,6 +3,7 @@ import type { Identifier, IdentifierType, ProfileState } from '../../engine/type
 import { parseStored } from '../../lib/json.js';
 import { Precompiled } from '../../storage/precompiled.js';
 import type { Database } from '../../storage/schema.js';
+import { anyUniqueIdentifier } from './identity-store.js';
 import type { CachedProfile, ProfileCache } from './profile-cache.js';
 import { WriteConflict } from './write-conflict.js';
 
@@ -160,19 +161,7 @@ export class ProfileStore {
             .onRef('p.environment_id', '=', 'i.environment_id'),
         )
         .select(['i.type', 'i.value', 'p.id', 'p.version', 'p.merged_into', 'p.state'])
-        // The environment in every branch: each one is an indexed lookup (see findOwners).
-        .where((eb) =>
-          eb.or(
-            chunk.map((identifier) =>
-              eb.and([
-                eb('i.environment_id', '=', environmentId),
-                eb('i.is_unique', '=', 1),
-                eb('i.type', '=', identifier.type),
-                eb('i.value', '=', identifier.value),
-              ]),
-            ),
-          ),
-        )
+        .where(anyUniqueIdentifier(environmentId, chunk))
         .execute();
       for (const row of rows) {
         found.set(`${row.type}:${row.value}`, {
