@@ -42,7 +42,7 @@ export interface Storage {
    * been writing lately (see ForeignCommits). Absent where nothing that cheap exists
    * (PostgreSQL).
    */
-  readonly changeCounter?: () => number | undefined;
+  readonly foreignEpoch?: () => number | undefined;
   close(): Promise<void>;
 }
 
@@ -146,7 +146,7 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
     engine: 'sqlite',
     db,
     write: (job) => writer.write(job),
-    changeCounter: () => foreign.epoch(),
+    foreignEpoch: () => foreign.epoch(),
     async close() {
       await writer.flush();
       await checkpointer?.stop();

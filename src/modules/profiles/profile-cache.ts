@@ -3,7 +3,7 @@ import type { ProfileState } from '../../engine/types.js';
 export interface CachedProfile {
   readonly version: number;
   readonly state: ProfileState;
-  /** The storage's change counter when it was kept (see `trusted`). */
+  /** The storage's `foreignEpoch` when it was kept (see `trusted`). */
   readonly epoch: number | undefined;
   /** Length of the document's stored JSON: what the cache's budget counts. */
   readonly bytes: number;
@@ -15,20 +15,21 @@ const MAX_HOLDER_HINTS = 10_000;
 /**
  * Parsed profile documents by id, each with the version it was stored under, as this process
  * last read or wrote them (documents of transactions still open are never given to it: they may
- * yet roll back, and another writer then store a different document under that version). A version names one document for good (every write stores version + 1
- * under a version check, and ids are never reused), so an entry is never wrong, only old: a read
- * still asks the database for the row's version and takes the document from here only when the
- * versions agree (the query then leaves the document out, which saves reading and parsing it).
+ * yet roll back, and another writer then store a different document under that version). A
+ * version names one document for good (every write stores version + 1 under a version check, and
+ * ids are never reused), so an entry is never wrong, only old: a read still asks the database for
+ * the row's version and takes the document from here only when the versions agree (the query then
+ * leaves the document out, which saves reading and parsing it).
  *
- * Only live documents are kept (a profile merged away or deleted is forgotten, and a read of
- * one keeps nothing). The same version always yields the same object, so what is derived from a
- * document (a presented answer) can be kept by object. The objects are shared: the engine never mutates a state, and
- * nothing else may either.
+ * Only live documents are kept (a profile merged away or deleted is forgotten, and a read of one
+ * keeps nothing). The same version always yields the same object, so what is derived from a
+ * document (a presented answer) can be kept by object. The objects are shared: the engine never
+ * mutates a state, and nothing else may either.
  *
- * Where the storage tells when another process has committed (`changeCounter`, SQLite), an
- * entry kept since no other process was seen to commit anything is `trusted`: still the stored
- * document as far as anyone can tell without reading it (a write that starts from it proves it
- * with its version check, or is retried from a read).
+ * Where the storage tells when another process has committed (`foreignEpoch`, SQLite), an entry
+ * kept since no other process was seen to commit anything is `trusted`: still the stored document
+ * as far as anyone can tell without reading it (a write that starts from it proves it with its
+ * version check, or is retried from a read).
  *
  * Bounded by the stored size of what it keeps (`maxBytes` of JSON; parsed, a document takes two
  * to three times that in the heap), least recently used first out. 0 keeps nothing.
@@ -41,7 +42,7 @@ export class ProfileCache {
 
   constructor(
     private readonly maxBytes = 16 * 1024 * 1024,
-    private readonly changeCounter?: () => number | undefined,
+    private readonly foreignEpoch?: () => number | undefined,
   ) {}
 
   /** What this process holds of `id`: its document and the version it was stored under. */
@@ -60,7 +61,7 @@ export class ProfileCache {
    */
   trusted(id: string): CachedProfile | undefined {
     const entry = this.entries.get(id);
-    if (entry?.epoch === undefined || entry.epoch !== this.changeCounter?.()) return undefined;
+    if (entry?.epoch === undefined || entry.epoch !== this.foreignEpoch?.()) return undefined;
     return this.get(id);
   }
 
@@ -73,7 +74,7 @@ export class ProfileCache {
     const current = this.entries.get(state.id);
     if (current && current.version >= version) return;
     this.forget([state.id]);
-    this.entries.set(state.id, { version, state, epoch: this.changeCounter?.(), bytes });
+    this.entries.set(state.id, { version, state, epoch: this.foreignEpoch?.(), bytes });
     this.bytes += bytes;
     for (const [id, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;

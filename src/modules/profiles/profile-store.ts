@@ -18,15 +18,6 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** A row as the reads select it: `state` is null when it is the cached document's version. */
 type Row = Pick<Database['profiles'], 'version' | 'merged_into'> & { state: string | null };
 
-/**
- * The stored document, left out (null) when the row's version is the one this process holds
- * (`version = ?`, -1 when it holds none): reading and parsing it again would only repeat work.
- */
-const stateUnlessVersion = (versionColumn: string) =>
-  sql<string | null>`case when ${sql.ref(versionColumn)} = ${-1} then null else state end`.as(
-    'state',
-  );
-
 /** SQL for profile documents: one row per profile, read and written whole. */
 export class ProfileStore {
   // The two queries of every write, compiled once (see Precompiled).
@@ -49,7 +40,13 @@ export class ProfileStore {
     this.selectById = Precompiled.of(
       db
         .selectFrom('profiles')
-        .select(['version', 'merged_into', stateUnlessVersion('version')])
+        // The document is left out (null) when the row's version is the one this process holds
+        // (-1 when it holds none): reading and parsing it again would only repeat work.
+        .select([
+          'version',
+          'merged_into',
+          sql<string | null>`case when version = ${-1} then null else state end`.as('state'),
+        ])
         .where('id', '=', '')
         .where('environment_id', '=', '')
         .$if(lockRows, (qb) => qb.forUpdate()),
@@ -62,6 +59,7 @@ export class ProfileStore {
             .onRef('p.id', '=', 'i.profile_id')
             .onRef('p.environment_id', '=', 'i.environment_id'),
         )
+        // As above, for the profile this identifier named when last read (a hint; '' for none).
         .select([
           'p.id',
           'p.version',
