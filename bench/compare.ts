@@ -121,16 +121,16 @@ export async function measurePair(
     target: report.target,
   };
   results.push(row);
-  const rss = (s: Summary) =>
+  const extras = (s: Summary) =>
     (s.rssKiB ? `  peak RSS ${mib(s.rssKiB)}` : '') +
     (s.cpuUsPerUnit === undefined
       ? ''
       : `  CPU ${cpu(s.cpuUsPerUnit)} per ${unitName(report.unit)}`);
   log(
-    `  ${a.name}: ${num(sa.rate)} ${report.unit}, p50 ${ms(sa.p50)} ms, p99 ${ms(sa.p99)} ms${rss(sa)}`,
+    `  ${a.name}: ${num(sa.rate)} ${report.unit}, p50 ${ms(sa.p50)} ms, p99 ${ms(sa.p99)} ms${extras(sa)}`,
   );
   log(
-    `  ${b.name}: ${num(sb.rate)} ${report.unit}, p50 ${ms(sb.p50)} ms, p99 ${ms(sb.p99)} ms${rss(sb)}`,
+    `  ${b.name}: ${num(sb.rate)} ${report.unit}, p50 ${ms(sb.p50)} ms, p99 ${ms(sb.p99)} ms${extras(sb)}`,
   );
   log(`  ${scenario}: ratio ${row.ratio.toFixed(2)}× (target ${report.target})`);
   const empty = [...samplesA, ...samplesB].filter((s) => s.ok === 0).length;

@@ -148,9 +148,10 @@ export class ProfileIngestService {
    * them: a profile changed meanwhile fails the write's version check and is read again.
    */
   private async holdersOf(ctx: IngestContext, chains: EventGroup[][]) {
-    const identifiers = chains.flatMap(([first]) =>
-      first!.events[0]!.profileId ? [] : anchorIdentifiers(first!.events[0]!),
-    );
+    const identifiers = chains.flatMap(([group]) => {
+      const first = group!.events[0]!;
+      return first.profileId ? [] : anchorIdentifiers(first);
+    });
     return identifiers.length > 1
       ? this.repo.profiles.findByIdentifiers(ctx.environmentId, identifiers)
       : undefined;
