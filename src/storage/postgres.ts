@@ -1,6 +1,8 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type QueryResult, type Transaction } from 'kysely';
 import pg from 'pg';
+import { runDirectly } from './precompiled.js';
 import type { Database } from './schema.js';
+import type { GroupTransaction } from './write-queue.js';
 
 const INT8_OID = 20;
 
@@ -21,12 +23,101 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
-/** A Kysely instance over a pg connection pool of `poolSize` connections. */
-export function openPostgres(url: string, poolSize: number): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+export interface Postgres {
+  /** Kysely over the pool: reads, and writes outside the group-commit writers. */
+  db: Kysely<Database>;
+  /** Runs a group-commit transaction on a connection of its own, pipelined (see below). */
+  transaction: GroupTransaction;
+}
+
+/**
+ * A pg pool of `poolSize` connections, in pipeline mode: a connection sends a statement without
+ * waiting for the answers to those sent before it. Kysely runs one statement at a time per
+ * connection anyway, so only the group-commit writers' own statements overlap: a write job's
+ * independent statements (and the savepoint before them) reach the server in one round trip.
+ */
+export function openPostgres(url: string, poolSize: number): Postgres {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, pipeline: true });
   // An idle connection dropped by the server (restart, idle timeout) emits `error` on the pool;
   // unhandled, that would end the process. The pool replaces the connection on next use, and
   // the query that needs it reports its own error.
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, transaction: (run) => pipelinedTransaction(pool, run) };
+}
+
+/** Kysely over one connection the caller holds, per connection (made once for each). */
+const pinned = new WeakMap<pg.PoolClient, Kysely<Database>>();
+
+function pinnedTo(client: pg.PoolClient): Kysely<Database> {
+  let db = pinned.get(client);
+  if (!db) {
+    // Kysely's driver "connects" to the held client and "releases" it to nobody: the
+    // transaction below returns it to the pool itself.
+    const held = { query: client.query.bind(client), release() {} };
+    const pool = { connect: async () => held, end: async () => {} };
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool as never }) });
+    pinned.set(client, db);
+  }
+  return db;
+}
+
+/**
+ * One group transaction on a pool connection, through Kysely (the jobs' ordinary queries) and
+ * directly on the connection (precompiled statements: see runDirectly). Kysely waits for each
+ * statement's answer before it sends the next one on a transaction; the direct ones are sent at
+ * once, in the order they are issued, and answered in that order. A connection whose
+ * transaction failed is closed rather than reused: its state is not known.
+ */
+async function pipelinedTransaction<T>(
+  pool: pg.Pool,
+  run: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    return await pinnedTo(client)
+      .transaction()
+      .execute((trx) => {
+        const send = coalescedWrites(client);
+        runDirectly(trx, (sql, parameters) => {
+          send();
+          return client.query(sql, parameters as unknown[]).then(queryResult);
+        });
+        return run(trx);
+      });
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    client.release(failed);
+  }
+}
+
+/**
+ * Statements sent in the same turn of the event loop leave in one socket write: pg writes each
+ * statement as it is issued, and a write to a loopback socket costs about as much as the
+ * server's whole work on a short statement (the kernel delivers it, and wakes the server, in
+ * the sender's system call). Call before issuing each statement.
+ */
+function coalescedWrites(client: pg.PoolClient): () => void {
+  const stream = client.connection.stream;
+  let corked = false;
+  return () => {
+    if (corked) return;
+    corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      corked = false;
+      stream.uncork();
+    });
+  };
+}
+
+/** A pg result as Kysely's own PostgreSQL driver presents it. */
+function queryResult(result: pg.QueryResult): QueryResult<unknown> {
+  const { command, rowCount, rows } = result;
+  const writes =
+    command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+  return { numAffectedRows: writes ? BigInt(rowCount ?? 0) : undefined, rows: rows ?? [] };
 }

@@ -4,13 +4,14 @@ import type { Database } from './schema.js';
 type Db = Pick<Kysely<Database>, 'executeQuery'>;
 
 /**
- * Runs a statement at once, without Kysely's executor, or answers undefined when it may not
- * (the statement then goes through Kysely, and its connection queue, as usual).
+ * Runs a statement at once, without Kysely's executor (SQLite: synchronously; PostgreSQL: sent
+ * at once on a pipelined connection), or answers undefined when it may not (the statement then
+ * goes through Kysely, and its connection queue, as usual).
  */
 export type DirectRunner = (
   sql: string,
   parameters: readonly unknown[],
-) => QueryResult<unknown> | undefined;
+) => QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
 
 /** Query handles whose statements may run directly (SQLite: see storage.ts), by handle. */
 const directRunners = new WeakMap<object, DirectRunner>();

@@ -74,7 +74,7 @@ export async function createStorage(url: string, options: StorageOptions = {}): 
  */
 async function createPostgresStorage(url: string, options: StorageOptions): Promise<Storage> {
   const poolSize = options.poolSize ?? 10;
-  const db = openPostgres(url, poolSize);
+  const { db, transaction } = openPostgres(url, poolSize);
   try {
     if (options.migrate !== false) await migrateToLatest(db);
   } catch (error) {
@@ -84,7 +84,8 @@ async function createPostgresStorage(url: string, options: StorageOptions): Prom
   // Half the pool writes (each writer holds one connection while it commits), half reads.
   const writer = new ShardedWriter(db, Math.floor(poolSize / 2), {
     lockTimeoutMs: LOCK_TIMEOUT_MS,
-    oneRoundTrip: true,
+    transaction,
+    pipelined: true,
   });
   return {
     engine: 'postgres',
@@ -136,10 +137,12 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
   const dataVersion = sqlite.prepare('pragma data_version').pluck();
   const foreign = new ForeignCommits(() => dataVersion.get() as number);
   const writer = new GroupCommitWriter(db, {
-    onTransaction: (trx) => {
-      runDirectly(trx, run);
-      foreign.observe();
-    },
+    transaction: (job) =>
+      db.transaction().execute((trx) => {
+        runDirectly(trx, run);
+        foreign.observe();
+        return job(trx);
+      }),
   });
 
   return {

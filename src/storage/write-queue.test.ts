@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStorage, testEngine } from '../../test/helpers/test-database.js';
 import { isTransientConflict, isUniqueViolation } from './errors.js';
 import type { Storage } from './storage.js';
-import { ShardedWriter } from './write-queue.js';
+import { Precompiled } from './precompiled.js';
+import { allStatements, ShardedWriter } from './write-queue.js';
 
 let storage: Storage;
 let destroyStorage: () => Promise<void>;
@@ -66,6 +67,39 @@ describe('storage on the test engine', () => {
     await storage.db.deleteFrom('organizations').where('id', 'like', 'g%').execute();
   });
 
+  it("rolls back all of a job's statements issued together, and names the one that failed", async () => {
+    // Precompiled statements run directly on the group's connection; on PostgreSQL they are
+    // pipelined, and those after the failed one are refused as in an aborted transaction.
+    const insert = Precompiled.of(
+      storage.db.insertInto('organizations').values(org('?')).returning('id'),
+    );
+    const insertOrg = (trx: Parameters<Parameters<typeof storage.write>[0]>[0], id: string) =>
+      insert.execute(trx, Object.values(org(id)));
+    const [before, together, after] = await Promise.allSettled([
+      storage.write((trx) => insertOrg(trx, 'p0')),
+      storage.write((trx) =>
+        allStatements([insertOrg(trx, 'p1'), insertOrg(trx, 'taken'), insertOrg(trx, 'p2')]),
+      ),
+      storage.write(async (trx) => {
+        const [one, two] = await allStatements([insertOrg(trx, 'p3'), insertOrg(trx, 'p4')]);
+        return [...one.rows, ...two.rows];
+      }),
+    ]);
+    expect(before.status).toBe('fulfilled');
+    expect(isUniqueViolation((together as PromiseRejectedResult).reason)).toBe(true);
+    expect((after as PromiseFulfilledResult<unknown>).value).toEqual([{ id: 'p3' }, { id: 'p4' }]);
+    const ids = (
+      await storage.db
+        .selectFrom('organizations')
+        .select('id')
+        .where('id', 'like', 'p%')
+        .orderBy('id')
+        .execute()
+    ).map((r) => r.id);
+    expect(ids).toEqual(['p0', 'p3', 'p4']);
+    await storage.db.deleteFrom('organizations').where('id', 'like', 'p%').execute();
+  });
+
   it('reads bigint columns and counts as JS numbers', async () => {
     const row = await storage.db
       .selectFrom('organizations')
@@ -115,7 +149,6 @@ describe('several writers (PostgreSQL)', () => {
 describe.skipIf(testEngine !== 'postgres')('row locks in group transactions (PostgreSQL)', () => {
   it("fails a job that retries conflicts fast on another transaction's lock; other jobs wait", async () => {
     await storage.db.insertInto('organizations').values(org('locked')).execute();
-    const writer = new ShardedWriter(storage.db, 1, { lockTimeoutMs: 20, oneRoundTrip: true });
     let release!: () => void;
     const holding = new Promise<void>((resolve) => {
       release = resolve;
@@ -135,17 +168,18 @@ describe.skipIf(testEngine !== 'postgres')('row locks in group transactions (Pos
       await holding;
     });
     await lockTaken;
-    const rename = (name: string) => (trx: Parameters<Parameters<typeof writer.write>[0]>[0]) =>
+    const rename = (name: string) => (trx: Parameters<Parameters<typeof storage.write>[0]>[0]) =>
       trx.updateTable('organizations').set({ name }).where('id', '=', 'locked').execute();
     const started = Date.now();
-    const fast = writer.write(rename('fast'), { retriesConflicts: true });
+    // The storage's own writer, pipelined, with its lock timeout (20 ms).
+    const fast = storage.write(rename('fast'), { retriesConflicts: true });
     const fastError = await fast.then(
       () => null,
       (error: unknown) => error,
     );
     expect(isTransientConflict(fastError)).toBe(true);
     expect(Date.now() - started).toBeLessThan(1000);
-    const patient = writer.write(rename('patient'));
+    const patient = storage.write(rename('patient'));
     await new Promise((resolve) => setTimeout(resolve, 100));
     release();
     await other;
@@ -156,6 +190,5 @@ describe.skipIf(testEngine !== 'postgres')('row locks in group transactions (Pos
       .where('id', '=', 'locked')
       .executeTakeFirstOrThrow();
     expect(row.name).toBe('patient');
-    await writer.flush();
   });
 });

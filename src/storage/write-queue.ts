@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { Precompiled } from './precompiled.js';
 import type { Database } from './schema.js';
 
@@ -14,6 +14,9 @@ function statement(text: string): Precompiled<unknown> {
 }
 
 export type WriteJob<T> = (trx: Transaction<Database>) => Promise<T>;
+
+/** Runs one group transaction (by default, Kysely's `db.transaction().execute(run)`). */
+export type GroupTransaction = <T>(run: (trx: Transaction<Database>) => Promise<T>) => Promise<T>;
 
 export interface WriteOptions {
   /** Keeps the jobs of one key (a profile id) in one writer where there are several. */
@@ -35,13 +38,15 @@ export interface WriterOptions {
    */
   lockTimeoutMs?: number;
   maxJobsPerCommit?: number;
-  /** Called with each group transaction as it begins (SQLite: see runDirectly). */
-  onTransaction?: (trx: Transaction<Database>) => void;
+  /** How a group transaction runs (SQLite, PostgreSQL: see storage.ts, postgres.ts). */
+  transaction?: GroupTransaction;
   /**
-   * The statements between two jobs (release, set, savepoint) go in one query (PostgreSQL's
-   * simple protocol takes several): one round trip instead of two or three.
+   * The transaction's connection pipelines the statements run directly on it (PostgreSQL: see
+   * postgres.ts). The statements between two jobs (release, set, savepoint) then go in one
+   * query (PostgreSQL's simple protocol takes several), sent with the next job's first
+   * statements rather than before them: no round trip of their own.
    */
-  oneRoundTrip?: boolean;
+  pipelined?: boolean;
 }
 
 interface Pending {
@@ -98,9 +103,10 @@ export class GroupCommitWriter {
     // set once and never has to be undone (jobs queued together have no order among them).
     const batch = [...queued.filter((p) => !p.failFast), ...queued.filter((p) => p.failFast)];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const transaction: GroupTransaction =
+      this.options.transaction ?? ((run) => this.db.transaction().execute(run));
     try {
-      await this.db.transaction().execute(async (trx) => {
-        this.options.onTransaction?.(trx);
+      await transaction(async (trx) => {
         // Statements not sent yet: they go with the next ones (or not at all: a commit releases
         // every savepoint). `armed`: the savepoint holds the state before the next job.
         let unsent: string[] = [];
@@ -116,11 +122,13 @@ export class GroupCommitWriter {
             armed = false;
           }
           if (!armed) unsent.push('savepoint job');
-          await this.send(trx, unsent);
+          const sent = this.send(trx, unsent);
+          if (!this.options.pipelined) await sent;
           unsent = [];
           armed = true;
           try {
-            const value = await pending.job(trx);
+            // Pipelined: the job's statements follow the savepoint before it is answered.
+            const [value] = await allStatements([pending.job(trx), sent]);
             outcomes.push({ ok: true, value });
             unsent.push('release savepoint job');
             armed = false;
@@ -145,13 +153,32 @@ export class GroupCommitWriter {
   }
 
   private async send(trx: Transaction<Database>, texts: string[]): Promise<void> {
-    if (this.options.oneRoundTrip && texts.length > 1) {
-      // Without parameters pg uses the simple protocol, which runs several statements at once.
-      await sql.raw(texts.join('; ')).execute(trx);
-      return;
-    }
-    for (const text of texts) await statement(text).execute(trx);
+    if (texts.length === 0) return;
+    // Without parameters pg uses the simple protocol, which runs several statements at once.
+    if (this.options.pipelined) await statement(texts.join('; ')).execute(trx);
+    else for (const text of texts) await statement(text).execute(trx);
   }
+}
+
+/** PostgreSQL's answer to a statement sent after another failed in the same transaction. */
+const AFTER_A_FAILURE = '25P02';
+
+/**
+ * Waits for statements issued together (pipelined where the connection does that) and throws
+ * the first error among them that is not merely the consequence of another (a statement after a
+ * failed one in PostgreSQL's aborted transaction). All of them have finished when it answers,
+ * so that the job's savepoint is released or rolled back after every one of its statements.
+ */
+export async function allStatements<T extends readonly unknown[]>(
+  statements: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const outcomes = await Promise.allSettled(statements);
+  const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failures.length > 0) {
+    const cause = failures.find((f) => (f.reason as { code?: unknown })?.code !== AFTER_A_FAILURE);
+    throw (cause ?? failures[0]!).reason;
+  }
+  return outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value) as never;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CanonicalEvent } from '../../engine/types.js';
+import { allStatements } from '../../storage/write-queue.js';
 import type { IngestContext, Work } from './ingest-work.js';
 import type { ProfileRepository } from './profile-repository.js';
 
@@ -18,14 +19,6 @@ export async function persistWork(
   const now = Date.now();
   const bytes = await repo.storage.write(
     async (trx) => {
-      // First: a messageId applied meanwhile (or assumed new, see NONE_SEEN) fails the job
-      // before anything else is written.
-      await dedupe.insert(
-        trx,
-        ctx.environmentId,
-        events.map((e) => e.messageId),
-        now,
-      );
       for (const { record, mergedVersion } of work.merges) {
         await profiles.markMerged(trx, record.mergedId, record.survivorId, mergedVersion);
         await identities.remove(trx, ctx.environmentId, record.mergedId, record.movedIdentifiers);
@@ -38,13 +31,23 @@ export async function persistWork(
         );
         await merges.insert(trx, record);
       }
-      const stored =
+      // Independent of each other: issued together, one round trip on a pipelined connection.
+      // A messageId applied meanwhile (or assumed new, see NONE_SEEN) or a profile changed
+      // meanwhile fails the job, and with it everything it wrote.
+      const [, stored] = await allStatements([
+        dedupe.insert(
+          trx,
+          ctx.environmentId,
+          events.map((e) => e.messageId),
+          now,
+        ),
         work.version === null
-          ? await profiles.insert(trx, work.state)
-          : await profiles.update(trx, work.state, work.version);
-      await identities.insert(trx, ctx.environmentId, work.state.id, work.newIdentifiers, now);
-      await eventStore.insert(trx, work.eventRows);
-      for (const write of work.extraWrites) await write(trx);
+          ? profiles.insert(trx, work.state)
+          : profiles.update(trx, work.state, work.version),
+        identities.insert(trx, ctx.environmentId, work.state.id, work.newIdentifiers, now),
+        eventStore.insert(trx, work.eventRows),
+        ...work.extraWrites.map((write) => write(trx)),
+      ]);
       return stored;
     },
     { key: work.state.id, retriesConflicts: true },
