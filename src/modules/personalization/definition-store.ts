@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import { type Precompiled, precompiledByCount } from '../../storage/precompiled.js';
 import type { AudienceEventsTable, Database, DefinitionsTable } from '../../storage/schema.js';
 
 export type DefinitionTable = 'audiences' | 'experiences';
@@ -6,7 +7,22 @@ export type DefinitionRow = Selectable<DefinitionsTable>;
 
 /** SQL for audience and experience definitions and the audience entry/exit log. */
 export class DefinitionStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Entries and exits are written with most profile writes: compiled once per count. */
+  private readonly insertEntries: (count: number) => Precompiled<unknown>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    const row: AudienceEventsTable = {
+      id: '',
+      environment_id: '',
+      profile_id: '',
+      audience_id: '',
+      kind: 'entered',
+      at: 0,
+    };
+    this.insertEntries = precompiledByCount((n) =>
+      db.insertInto('audience_events').values(Array.from({ length: n }, () => row)),
+    );
+  }
 
   findById(
     table: DefinitionTable,
@@ -72,7 +88,14 @@ export class DefinitionStore {
     trx: Transaction<Database>,
     rows: AudienceEventsTable[],
   ): Promise<void> {
-    if (rows.length > 0) await trx.insertInto('audience_events').values(rows).execute();
+    // 6 columns × 100 rows stays well inside SQLite's cap on bound parameters.
+    for (let i = 0; i < rows.length; i += 100) {
+      const chunk = rows.slice(i, i + 100);
+      await this.insertEntries(chunk.length).execute(
+        trx,
+        chunk.flatMap((r) => [r.id, r.environment_id, r.profile_id, r.audience_id, r.kind, r.at]),
+      );
+    }
   }
 
   findAudienceEvents(

@@ -5,7 +5,7 @@ import {
   UNIQUE_IDENTIFIER_TYPES,
 } from '../../engine/types.js';
 import { isUniqueViolation } from '../../storage/errors.js';
-import { Precompiled } from '../../storage/precompiled.js';
+import { Precompiled, precompiledByCount } from '../../storage/precompiled.js';
 import type { Database } from '../../storage/schema.js';
 import { WriteConflict } from './write-conflict.js';
 
@@ -35,6 +35,8 @@ export function anyUniqueIdentifier(environmentId: string, identifiers: readonly
 export class IdentityStore {
   /** The lookup of every request that names a profile by identifier, compiled once. */
   private readonly selectOwners: Precompiled<{ profile_id: string }>;
+  /** A new profile's identifiers (and a merge's), compiled once per count. */
+  private readonly insertRows: (count: number) => Precompiled<unknown>;
 
   constructor(private readonly db: Kysely<Database>) {
     this.selectOwners = Precompiled.of(
@@ -45,6 +47,22 @@ export class IdentityStore {
         .where('type', '=', '')
         .where('value', '=', '')
         .orderBy('profile_id'),
+    );
+    const row = {
+      environment_id: '',
+      type: '',
+      value: '',
+      profile_id: '',
+      is_unique: 0,
+      created_at: 0,
+    };
+    this.insertRows = precompiledByCount((n) =>
+      db
+        .insertInto('profile_identifiers')
+        .values(Array.from({ length: n }, () => row))
+        .onConflict((oc) =>
+          oc.columns(['environment_id', 'type', 'value', 'profile_id']).doNothing(),
+        ),
     );
   }
 
@@ -81,22 +99,20 @@ export class IdentityStore {
   ): Promise<void> {
     if (identifiers.length === 0) return;
     try {
-      await trx
-        .insertInto('profile_identifiers')
-        .values(
-          identifiers.map((i) => ({
-            environment_id: environmentId,
-            type: i.type,
-            value: i.value,
-            profile_id: profileId,
-            is_unique: UNIQUE_IDENTIFIER_TYPES.has(i.type) ? 1 : 0,
-            created_at: at,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.columns(['environment_id', 'type', 'value', 'profile_id']).doNothing(),
-        )
-        .execute();
+      for (let i = 0; i < identifiers.length; i += 100) {
+        const chunk = identifiers.slice(i, i + 100);
+        await this.insertRows(chunk.length).execute(
+          trx,
+          chunk.flatMap((identifier) => [
+            environmentId,
+            identifier.type,
+            identifier.value,
+            profileId,
+            UNIQUE_IDENTIFIER_TYPES.has(identifier.type) ? 1 : 0,
+            at,
+          ]),
+        );
+      }
     } catch (error) {
       if (isUniqueViolation(error))
         throw new WriteConflict('identifier claimed by another profile');

@@ -20,9 +20,10 @@ type Row = Pick<Database['profiles'], 'version' | 'merged_into'> & { state: stri
 
 /** SQL for profile documents: one row per profile, read and written whole. */
 export class ProfileStore {
-  // The two queries of every write, compiled once (see Precompiled).
+  // The queries of every write, compiled once (see Precompiled).
   private readonly selectById: Precompiled<Row>;
   private readonly selectByIdentifier: Precompiled<Row & { id: string }>;
+  private readonly insertState: Precompiled<unknown>;
   private readonly updateState: Precompiled<unknown>;
 
   constructor(
@@ -74,6 +75,17 @@ export class ProfileStore {
         // Rows are locked in id order, so two lockers never wait on each other; otherwise the
         // order is set in JS (SQLite would sort even a single row in a temporary b-tree).
         .$if(lockRows, (qb) => qb.orderBy('p.id').forUpdate('p')),
+    );
+    this.insertState = Precompiled.of(
+      db.insertInto('profiles').values({
+        id: '',
+        environment_id: '',
+        version: 1,
+        state: '',
+        created_at: 0,
+        updated_at: 0,
+        merged_into: null,
+      }),
     );
     this.updateState = Precompiled.of(
       db
@@ -233,18 +245,15 @@ export class ProfileStore {
   /** Stores a new profile (version 1); answers the stored JSON's length. */
   async insert(trx: Transaction<Database>, state: ProfileState): Promise<number> {
     const text = JSON.stringify(state);
-    await trx
-      .insertInto('profiles')
-      .values({
-        id: state.id,
-        environment_id: state.environmentId,
-        version: 1,
-        state: text,
-        created_at: state.metadata.createdAt,
-        updated_at: state.metadata.updatedAt,
-        merged_into: null,
-      })
-      .execute();
+    await this.insertState.execute(trx, [
+      state.id,
+      state.environmentId,
+      1,
+      text,
+      state.metadata.createdAt,
+      state.metadata.updatedAt,
+      null,
+    ]);
     return text.length;
   }
 
