@@ -80,9 +80,13 @@ async function pipelinedTransaction<T>(
       .transaction()
       .execute((trx) => {
         const send = coalescedWrites(client);
-        runDirectly(trx, (sql, parameters) => {
+        runDirectly(trx, ({ sql, name }, parameters) => {
           send();
-          return client.query(sql, parameters as unknown[]).then(queryResult);
+          // Named: prepared once per connection. (Statements without parameters may be several
+          // in one text, which only the unnamed simple protocol runs.)
+          const values = parameters as unknown[];
+          const query = values.length > 0 ? { name, text: sql, values } : { text: sql };
+          return client.query(query).then(queryResult);
         });
         return run(trx);
       });

@@ -9,9 +9,12 @@ type Db = Pick<Kysely<Database>, 'executeQuery'>;
  * goes through Kysely, and its connection queue, as usual).
  */
 export type DirectRunner = (
-  sql: string,
+  statement: { sql: string; name: string },
   parameters: readonly unknown[],
 ) => QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
+
+/** Statement names by SQL text (see Precompiled.name). */
+const names = new Map<string, string>();
 
 /** Query handles whose statements may run directly (SQLite: see storage.ts), by handle. */
 const directRunners = new WeakMap<object, DirectRunner>();
@@ -36,7 +39,20 @@ export function runDirectly(db: object, runner: DirectRunner): void {
  * The query must be built with placeholder values in the order the parameters are passed.
  */
 export class Precompiled<Row> {
-  private constructor(readonly sql: string) {}
+  /**
+   * One name per SQL text in the process, whichever store compiled it: PostgreSQL prepares a
+   * named statement once per connection (parsed and planned once, not on every write).
+   */
+  readonly name: string;
+
+  private constructor(readonly sql: string) {
+    let name = names.get(sql);
+    if (name === undefined) {
+      name = `tessera_${names.size + 1}`;
+      names.set(sql, name);
+    }
+    this.name = name;
+  }
 
   static of<Row>(query: { compile(): CompiledQuery<Row> }): Precompiled<Row> {
     return new Precompiled<Row>(query.compile().sql);
@@ -51,7 +67,7 @@ export class Precompiled<Row> {
     const runner = directRunners.get(db);
     if (runner) {
       try {
-        const result = runner(this.sql, parameters);
+        const result = runner(this, parameters);
         if (result) return Promise.resolve(result as QueryResult<Row>);
       } catch (error) {
         return Promise.reject(error);

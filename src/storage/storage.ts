@@ -119,7 +119,7 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
   const db = new Kysely<Database>({
     dialect: new ImmediateSqliteDialect({ database: statements }),
   });
-  const run = (sql: string, parameters: readonly unknown[]) =>
+  const run = ({ sql }: { sql: string }, parameters: readonly unknown[]) =>
     runStatement(statements, sql, parameters);
   // Precompiled statements run directly: outside a transaction whenever none is open (a read
   // then sees only committed data, as it would after waiting its turn), and always inside the
