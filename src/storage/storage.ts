@@ -7,6 +7,7 @@ import { ForeignCommits } from './foreign-commits.js';
 import { migrateToLatest } from './migrator.js';
 import { isPostgresUrl, openPostgres } from './postgres.js';
 import { runDirectly } from './precompiled.js';
+import type { RowWrite } from './row-writes.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect, runStatement } from './sqlite-dialect.js';
@@ -36,6 +37,11 @@ export interface Storage {
   readonly db: Kysely<Database>;
   /** Runs a write job in the next group-commit transaction. */
   write<T>(job: WriteJob<T>, options?: WriteOptions): Promise<T>;
+  /**
+   * Writes rows (see row-writes.ts) in the next group-commit transaction, in the same
+   * statements as other jobs' rows for the same tables where they all succeed.
+   */
+  writeRows(rows: RowWrite[], options?: WriteOptions): Promise<void>;
   /**
    * SQLite: a token that changes whenever another process has been seen to commit to the
    * database (this process's own commits leave it as it is), or undefined while others have
@@ -91,6 +97,7 @@ async function createPostgresStorage(url: string, options: StorageOptions): Prom
     engine: 'postgres',
     db,
     write: (job, options) => writer.write(job, options),
+    writeRows: (rows, options) => writer.writeRows(rows, options),
     async close() {
       await writer.flush();
       await db.destroy();
@@ -149,6 +156,7 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
     engine: 'sqlite',
     db,
     write: (job) => writer.write(job),
+    writeRows: (rows) => writer.writeRows(rows),
     foreignEpoch: () => foreign.epoch(),
     async close() {
       await writer.flush();

@@ -2,9 +2,11 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStorage, testEngine } from '../../test/helpers/test-database.js';
 import { isTransientConflict, isUniqueViolation } from './errors.js';
-import type { Storage } from './storage.js';
 import { Precompiled } from './precompiled.js';
-import { allStatements, ShardedWriter } from './write-queue.js';
+import { rowTarget } from './row-writes.js';
+import { allStatements } from './statements.js';
+import type { Storage } from './storage.js';
+import { ShardedWriter } from './write-queue.js';
 
 let storage: Storage;
 let destroyStorage: () => Promise<void>;
@@ -98,6 +100,74 @@ describe('storage on the test engine', () => {
     ).map((r) => r.id);
     expect(ids).toEqual(['p0', 'p3', 'p4']);
     await storage.db.deleteFrom('organizations').where('id', 'like', 'p%').execute();
+  });
+
+  it('writes the rows of several jobs together, and each job on its own when one of them fails', async () => {
+    await storage.db
+      .insertInto('organizations')
+      .values([org('r1'), org('r2')])
+      .execute();
+    const inserts = rowTarget('test:organizations', 4, (n) =>
+      storage.db.insertInto('organizations').values(Array(n).fill(org(''))),
+    );
+    // A rename checked against the name it expects (as a profile write checks its version).
+    const value = sql`(cast(${''} as text), cast(${''} as text), cast(${''} as text))`;
+    const renames = rowTarget(
+      'test:rename',
+      3,
+      (n) => ({
+        compile: () =>
+          sql`with v (id, name, expected) as (values ${sql.join(Array(n).fill(value))})
+            update organizations set name = v.name from v
+            where organizations.id = v.id and organizations.name = v.expected
+            returning organizations.id as key`.compile(storage.db),
+      }),
+      { checked: { keyAt: 0, conflict: (key) => new Error(`stale ${key}`) } },
+    );
+    const insert = (id: string) => ({ target: inserts, values: Object.values(org(id)) });
+    const rename = (id: string, name: string, expected: string) => ({
+      target: renames,
+      values: [id, name, expected],
+    });
+    // All fine: one statement per target for the four jobs.
+    await Promise.all([
+      storage.writeRows([insert('r3'), rename('r1', 'one', 'r1')]),
+      storage.writeRows([insert('r4')]),
+      storage.writeRows([rename('r2', 'two', 'r2')]),
+    ]);
+    // A stale rename, two renames of one row against the same name, a duplicate insert: each
+    // fails alone, the others are written.
+    const outcomes = await Promise.allSettled([
+      storage.writeRows([insert('r5'), rename('r1', 'stale', 'r1')]),
+      storage.writeRows([rename('r2', 'first', 'two')]),
+      storage.writeRows([rename('r2', 'second', 'two')]),
+      storage.writeRows([insert('r6')]),
+      storage.writeRows([insert('r3')]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'rejected',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'rejected',
+    ]);
+    expect(String((outcomes[0] as PromiseRejectedResult).reason)).toContain('stale r1');
+    expect(String((outcomes[2] as PromiseRejectedResult).reason)).toContain('stale r2');
+    expect(isUniqueViolation((outcomes[4] as PromiseRejectedResult).reason)).toBe(true);
+    const rows = await storage.db
+      .selectFrom('organizations')
+      .select(['id', 'name'])
+      .where('id', 'like', 'r%')
+      .orderBy('id')
+      .execute();
+    expect(rows).toEqual([
+      { id: 'r1', name: 'one' },
+      { id: 'r2', name: 'first' },
+      { id: 'r3', name: 'r3' },
+      { id: 'r4', name: 'r4' },
+      { id: 'r6', name: 'r6' },
+    ]);
+    await storage.db.deleteFrom('organizations').where('id', 'like', 'r%').execute();
   });
 
   it('reads bigint columns and counts as JS numbers', async () => {

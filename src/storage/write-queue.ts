@@ -1,6 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import { Precompiled } from './precompiled.js';
+import { type RowWrite, runRows } from './row-writes.js';
 import type { Database } from './schema.js';
+import { allStatements } from './statements.js';
 
 /** The statements between jobs, as precompiled raw statements (SQLite runs them directly). */
 const statements = new Map<string, Precompiled<unknown>>();
@@ -50,7 +52,7 @@ export interface WriterOptions {
 }
 
 interface Pending {
-  job: WriteJob<unknown>;
+  job: WriteJob<unknown> | RowWrite[];
   failFast: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -73,9 +75,18 @@ export class GroupCommitWriter {
 
   /** Runs `job` in the next group transaction; resolves once that transaction has committed. */
   write<T>(job: WriteJob<T>, retriesConflicts = false): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+    return this.enqueue(job, retriesConflicts) as Promise<T>;
+  }
+
+  /** Writes rows (see row-writes.ts) in the next group transaction, with other jobs' rows. */
+  writeRows(rows: RowWrite[], retriesConflicts = false): Promise<void> {
+    return this.enqueue(rows, retriesConflicts) as Promise<void>;
+  }
+
+  private enqueue(job: Pending['job'], retriesConflicts: boolean): Promise<unknown> {
+    return new Promise((resolve, reject) => {
       const failFast = retriesConflicts && this.options.lockTimeoutMs !== undefined;
-      this.queue.push({ job, failFast, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ job, failFast, resolve, reject });
       if (!this.running) this.running = this.drain();
     });
   }
@@ -99,23 +110,20 @@ export class GroupCommitWriter {
   }
 
   private async commit(queued: Pending[]): Promise<void> {
-    // Jobs that wait for locks before those that fail fast, so that the short lock timeout is
-    // set once and never has to be undone (jobs queued together have no order among them).
-    const batch = [...queued.filter((p) => !p.failFast), ...queued.filter((p) => p.failFast)];
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const outcomes = new Map<Pending, Outcome>();
     const transaction: GroupTransaction =
       this.options.transaction ?? ((run) => this.db.transaction().execute(run));
     try {
       await transaction(async (trx) => {
         // Statements not sent yet: they go with the next ones (or not at all: a commit releases
-        // every savepoint). `armed`: the savepoint holds the state before the next job.
+        // every savepoint). `armed`: the savepoint holds the state before the next step.
         let unsent: string[] = [];
         let armed = false;
         let failingFast = false;
-        for (const pending of batch) {
+        const step = async (run: () => Promise<unknown>, failFast: boolean): Promise<Outcome> => {
           // Set outside any savepoint (a rollback to one would undo it), once: the jobs that
           // wait come first.
-          if (pending.failFast && !failingFast) {
+          if (failFast && !failingFast) {
             if (armed) unsent.push('release savepoint job');
             unsent.push(`set local lock_timeout = '${Math.ceil(this.options.lockTimeoutMs!)}ms'`);
             failingFast = true;
@@ -128,28 +136,45 @@ export class GroupCommitWriter {
           armed = true;
           try {
             // Pipelined: the job's statements follow the savepoint before it is answered.
-            const [value] = await allStatements([pending.job(trx), sent]);
-            outcomes.push({ ok: true, value });
+            const [value] = await allStatements([run(), sent]);
             unsent.push('release savepoint job');
             armed = false;
+            return { ok: true, value };
           } catch (error) {
-            outcomes.push({ ok: false, error });
-            // The savepoint stays, at the state before this job: the next job starts from it.
+            // The savepoint stays, at the state before this step: the next one starts from it.
             unsent.push('rollback to savepoint job');
+            return { ok: false, error };
+          }
+        };
+        for (const unit of unitsOf(queued)) {
+          const failFast = unit[0]!.failFast;
+          if (unit.length > 1) {
+            const writes = unit.flatMap((pending) => pending.job as RowWrite[]);
+            const together = await step(() => runRows(trx, writes), failFast);
+            if (together.ok) {
+              for (const pending of unit) outcomes.set(pending, together);
+              continue;
+            }
+            // One of them conflicts (or several write one row): each on its own, to tell which.
+          }
+          for (const pending of unit) {
+            const { job } = pending;
+            const run = typeof job === 'function' ? () => job(trx) : () => runRows(trx, job);
+            outcomes.set(pending, await step(run, failFast));
           }
         }
         if (armed) await this.send(trx, unsent);
       });
     } catch (error) {
       // The commit itself failed: nothing in this batch is durable.
-      for (const pending of batch) pending.reject(error);
+      for (const pending of queued) pending.reject(error);
       return;
     }
-    batch.forEach((pending, i) => {
-      const outcome = outcomes[i]!;
+    for (const pending of queued) {
+      const outcome = outcomes.get(pending)!;
       if (outcome.ok) pending.resolve(outcome.value);
       else pending.reject(outcome.error);
-    });
+    }
   }
 
   private async send(trx: Transaction<Database>, texts: string[]): Promise<void> {
@@ -160,25 +185,27 @@ export class GroupCommitWriter {
   }
 }
 
-/** PostgreSQL's answer to a statement sent after another failed in the same transaction. */
-const AFTER_A_FAILURE = '25P02';
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
- * Waits for statements issued together (pipelined where the connection does that) and throws
- * the first error among them that is not merely the consequence of another (a statement after a
- * failed one in PostgreSQL's aborted transaction). All of them have finished when it answers,
- * so that the job's savepoint is released or rolled back after every one of its statements.
+ * The order of a group transaction's steps: jobs that wait for locks before those that fail
+ * fast, so that the short lock timeout is set once and never has to be undone (jobs queued
+ * together have no order among them). In each of the two, the jobs that are only rows go last,
+ * together: their rows are written in one statement per table (PostgreSQL: one round trip for
+ * them all), and only when that fails one job at a time.
  */
-export async function allStatements<T extends readonly unknown[]>(
-  statements: T,
-): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
-  const outcomes = await Promise.allSettled(statements);
-  const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failures.length > 0) {
-    const cause = failures.find((f) => (f.reason as { code?: unknown })?.code !== AFTER_A_FAILURE);
-    throw (cause ?? failures[0]!).reason;
+function unitsOf(queued: Pending[]): Pending[][] {
+  const units: Pending[][] = [];
+  for (const failFast of [false, true]) {
+    const rows: Pending[] = [];
+    for (const pending of queued) {
+      if (pending.failFast !== failFast) continue;
+      if (typeof pending.job === 'function') units.push([pending]);
+      else rows.push(pending);
+    }
+    if (rows.length > 0) units.push(rows);
   }
-  return outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value) as never;
+  return units;
 }
 
 /**
@@ -200,8 +227,15 @@ export class ShardedWriter {
   }
 
   write<T>(job: WriteJob<T>, { key, retriesConflicts }: WriteOptions = {}): Promise<T> {
-    const index = key === undefined ? 0 : hashOf(key) % this.writers.length;
-    return this.writers[index]!.write(job, retriesConflicts);
+    return this.writerFor(key).write(job, retriesConflicts);
+  }
+
+  writeRows(rows: RowWrite[], { key, retriesConflicts }: WriteOptions = {}): Promise<void> {
+    return this.writerFor(key).writeRows(rows, retriesConflicts);
+  }
+
+  private writerFor(key: string | undefined): GroupCommitWriter {
+    return this.writers[key === undefined ? 0 : hashOf(key) % this.writers.length]!;
   }
 
   async flush(): Promise<void> {

@@ -1,6 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import { isUniqueViolation } from '../../storage/errors.js';
+import type { Kysely } from 'kysely';
 import { type Precompiled, precompiledByCount } from '../../storage/precompiled.js';
+import { type RowTarget, type RowWrite, rowTarget } from '../../storage/row-writes.js';
 import type { Database } from '../../storage/schema.js';
 import { WriteConflict } from '../profiles/write-conflict.js';
 
@@ -11,7 +11,7 @@ import { WriteConflict } from '../profiles/write-conflict.js';
 export class DedupeStore {
   // Every write runs both queries; compiled once per list length (see precompiledByCount).
   private readonly selectIn: (count: number) => Precompiled<{ message_id: string }>;
-  private readonly insertRows: (count: number) => Precompiled<unknown>;
+  private readonly target: RowTarget;
 
   constructor(private readonly db: Kysely<Database>) {
     this.selectIn = precompiledByCount((n) =>
@@ -21,12 +21,16 @@ export class DedupeStore {
         .where('environment_id', '=', '')
         .where('message_id', 'in', Array<string>(n).fill('')),
     );
-    this.insertRows = precompiledByCount((n) =>
-      db
-        .insertInto('event_dedupe')
-        .values(
-          Array.from({ length: n }, () => ({ environment_id: '', message_id: '', received_at: 0 })),
-        ),
+    const row = { environment_id: '', message_id: '', received_at: 0 };
+    this.target = rowTarget(
+      'event_dedupe',
+      3,
+      (n) => db.insertInto('event_dedupe').values(Array.from({ length: n }, () => row)),
+      {
+        maxRows: 300,
+        // Applied meanwhile by another writer.
+        onUniqueViolation: () => new WriteConflict('messageId applied concurrently'),
+      },
     );
   }
 
@@ -44,25 +48,12 @@ export class DedupeStore {
     return seen;
   }
 
-  /** Records messageIds as applied; one applied meanwhile by another writer is a WriteConflict. */
-  async insert(
-    trx: Transaction<Database>,
-    environmentId: string,
-    messageIds: string[],
-    at: number,
-  ): Promise<void> {
-    try {
-      for (let i = 0; i < messageIds.length; i += 300) {
-        const chunk = messageIds.slice(i, i + 300);
-        await this.insertRows(chunk.length).execute(
-          trx,
-          chunk.flatMap((messageId) => [environmentId, messageId, at]),
-        );
-      }
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new WriteConflict('messageId applied concurrently');
-      throw error;
-    }
+  /** Rows recording messageIds as applied; one applied meanwhile fails the write (WriteConflict). */
+  rows(environmentId: string, messageIds: string[], at: number): RowWrite {
+    return {
+      target: this.target,
+      values: messageIds.flatMap((messageId) => [environmentId, messageId, at]),
+    };
   }
 
   /** Forgets messageIds older than `before` (run periodically, off the request path). */

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { CanonicalEvent } from '../../engine/types.js';
 import { parseStored } from '../../lib/json.js';
-import { type Precompiled, precompiledByCount } from '../../storage/precompiled.js';
+import { type RowTarget, type RowWrite, rowTarget } from '../../storage/row-writes.js';
 import type { Database, EventsTable } from '../../storage/schema.js';
 
 /** An event as stored: the canonical event plus its row id and owning profile. */
@@ -28,8 +28,8 @@ export interface EventQuery {
 
 /** SQL for the append-only event store. */
 export class EventStore {
-  /** Inserts of n events (n ≤ 100), each compiled once; columns in this order. */
-  private readonly insertRows: (count: number) => Precompiled<unknown>;
+  /** Event rows (at most 100 per statement), columns in this order. */
+  private readonly target: RowTarget;
 
   constructor(private readonly db: Kysely<Database>) {
     const row = {
@@ -43,31 +43,29 @@ export class EventStore {
       received_at: 0,
       body: '',
     };
-    this.insertRows = precompiledByCount((n) =>
+    // SQLite caps bound parameters per statement; 9 columns × 100 rows stays well inside it.
+    this.target = rowTarget('events', 9, (n) =>
       db.insertInto('events').values(Array.from({ length: n }, () => row)),
     );
   }
 
-  async insert(trx: Transaction<Database>, rows: EventsTable[]): Promise<void> {
-    // SQLite caps bound parameters per statement; 9 columns × 100 rows stays well inside it.
-    for (let i = 0; i < rows.length; i += 100) {
-      const chunk = rows.slice(i, i + 100);
-      const parameters: unknown[] = [];
-      for (const r of chunk) {
-        parameters.push(
-          r.id,
-          r.environment_id,
-          r.profile_id,
-          r.message_id,
-          r.type,
-          r.action,
-          r.timestamp,
-          r.received_at,
-          r.body,
-        );
-      }
-      await this.insertRows(chunk.length).execute(trx, parameters);
+  /** Event rows to write (see row-writes.ts). */
+  rows(rows: EventsTable[]): RowWrite {
+    const values: unknown[] = [];
+    for (const r of rows) {
+      values.push(
+        r.id,
+        r.environment_id,
+        r.profile_id,
+        r.message_id,
+        r.type,
+        r.action,
+        r.timestamp,
+        r.received_at,
+        r.body,
+      );
     }
+    return { target: this.target, values };
   }
 
   /** A profile's timeline (with the profiles merged into it), filtered and ordered by event time. */

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { type Precompiled, precompiledByCount } from '../../storage/precompiled.js';
+import { type RowTarget, type RowWrite, rowTarget } from '../../storage/row-writes.js';
 import type { AudienceEventsTable, Database, DefinitionsTable } from '../../storage/schema.js';
 
 export type DefinitionTable = 'audiences' | 'experiences';
@@ -7,8 +7,8 @@ export type DefinitionRow = Selectable<DefinitionsTable>;
 
 /** SQL for audience and experience definitions and the audience entry/exit log. */
 export class DefinitionStore {
-  /** Entries and exits are written with most profile writes: compiled once per count. */
-  private readonly insertEntries: (count: number) => Precompiled<unknown>;
+  /** Entries and exits, written with the profile writes that make them. */
+  private readonly entries: RowTarget;
 
   constructor(private readonly db: Kysely<Database>) {
     const row: AudienceEventsTable = {
@@ -19,7 +19,7 @@ export class DefinitionStore {
       kind: 'entered',
       at: 0,
     };
-    this.insertEntries = precompiledByCount((n) =>
+    this.entries = rowTarget('audience_events', 6, (n) =>
       db.insertInto('audience_events').values(Array.from({ length: n }, () => row)),
     );
   }
@@ -84,18 +84,19 @@ export class DefinitionStore {
     return Number(result.numDeletedRows) > 0;
   }
 
-  async insertAudienceEvents(
-    trx: Transaction<Database>,
-    rows: AudienceEventsTable[],
-  ): Promise<void> {
-    // 6 columns × 100 rows stays well inside SQLite's cap on bound parameters.
-    for (let i = 0; i < rows.length; i += 100) {
-      const chunk = rows.slice(i, i + 100);
-      await this.insertEntries(chunk.length).execute(
-        trx,
-        chunk.flatMap((r) => [r.id, r.environment_id, r.profile_id, r.audience_id, r.kind, r.at]),
-      );
-    }
+  /** Entry and exit rows to write (see row-writes.ts). */
+  audienceEventRows(rows: AudienceEventsTable[]): RowWrite {
+    return {
+      target: this.entries,
+      values: rows.flatMap((r) => [
+        r.id,
+        r.environment_id,
+        r.profile_id,
+        r.audience_id,
+        r.kind,
+        r.at,
+      ]),
+    };
   }
 
   findAudienceEvents(

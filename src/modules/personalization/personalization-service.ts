@@ -12,6 +12,7 @@ import {
 } from '../../engine/index.js';
 import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
 import { newId } from '../../lib/ids.js';
+import { SingleFlight } from '../../lib/single-flight.js';
 import type { AudienceEventsTable, Database } from '../../storage/schema.js';
 import type { ConsentStatesReader } from '../consents/consent-reader.js';
 import type { EnvironmentFold, FoldExtension } from '../profiles/fold-extension.js';
@@ -53,6 +54,7 @@ export interface Explanation {
 export class PersonalizationService implements PersonalizationApi, FoldExtension {
   private readonly store: DefinitionStore;
   private readonly cache = new Map<string, EnvironmentConfig>();
+  private readonly loads = new SingleFlight<EnvironmentConfig>();
   /**
    * The audience results computed after a write, by the state object they were computed for
    * (and when): a write answered with personalization (the Experience API) would otherwise
@@ -81,6 +83,7 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
   /** Called by the definition service after each change in this process. */
   invalidate(environmentId: string): void {
     this.cache.delete(environmentId);
+    this.loads.forget(environmentId);
   }
 
   async personalize(
@@ -171,10 +174,7 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
         this.evaluated.set(after, { config, memberships, at });
         return {
           state: after,
-          write:
-            rows.length === 0
-              ? undefined
-              : (trx: Transaction<Database>) => this.store.insertAudienceEvents(trx, rows),
+          rows: rows.length === 0 ? undefined : this.store.audienceEventRows(rows),
         };
       },
     };
@@ -257,10 +257,18 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
     };
   }
 
-  private async config(environmentId: string): Promise<EnvironmentConfig> {
+  private config(environmentId: string): Promise<EnvironmentConfig> {
     const cached = this.cache.get(environmentId);
+    if (cached && this.now() - cached.checkedAt < RECHECK_MS) return Promise.resolve(cached);
+    return this.loads.run(environmentId, () => this.load(environmentId, cached));
+  }
+
+  /** Checks the environment's definitions and setting again; reads them when they changed. */
+  private async load(
+    environmentId: string,
+    cached: EnvironmentConfig | undefined,
+  ): Promise<EnvironmentConfig> {
     const now = this.now();
-    if (cached && now - cached.checkedAt < RECHECK_MS) return cached;
     // The setting is re-read as often as the definitions (another process may change it).
     const requiredConsent = await this.requiredConsentOf(environmentId);
     const version = await this.store.lastChange(environmentId);

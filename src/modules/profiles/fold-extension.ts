@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
+import type { RowWrite } from '../../storage/row-writes.js';
 import type { Database } from '../../storage/schema.js';
 
 /**
@@ -25,8 +26,5 @@ export interface EnvironmentFold {
    * no events): the final state, and rows to write in the same transaction. Asynchronous because
    * it may read what other modules keep about the profile (consents).
    */
-  afterEvents(state: ProfileState): Promise<{
-    state: ProfileState;
-    write?: (trx: Transaction<Database>) => Promise<void>;
-  }>;
+  afterEvents(state: ProfileState): Promise<{ state: ProfileState; rows?: RowWrite }>;
 }

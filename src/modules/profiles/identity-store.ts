@@ -4,8 +4,8 @@ import {
   type IdentifierType,
   UNIQUE_IDENTIFIER_TYPES,
 } from '../../engine/types.js';
-import { isUniqueViolation } from '../../storage/errors.js';
-import { Precompiled, precompiledByCount } from '../../storage/precompiled.js';
+import { Precompiled } from '../../storage/precompiled.js';
+import { type RowTarget, type RowWrite, rowTarget, runRows } from '../../storage/row-writes.js';
 import type { Database } from '../../storage/schema.js';
 import { WriteConflict } from './write-conflict.js';
 
@@ -35,8 +35,8 @@ export function anyUniqueIdentifier(environmentId: string, identifiers: readonly
 export class IdentityStore {
   /** The lookup of every request that names a profile by identifier, compiled once. */
   private readonly selectOwners: Precompiled<{ profile_id: string }>;
-  /** A new profile's identifiers (and a merge's), compiled once per count. */
-  private readonly insertRows: (count: number) => Precompiled<unknown>;
+  /** A new profile's identifiers (and a merge's), at most 100 per statement. */
+  private readonly target: RowTarget;
 
   constructor(private readonly db: Kysely<Database>) {
     this.selectOwners = Precompiled.of(
@@ -56,13 +56,18 @@ export class IdentityStore {
       is_unique: 0,
       created_at: 0,
     };
-    this.insertRows = precompiledByCount((n) =>
-      db
-        .insertInto('profile_identifiers')
-        .values(Array.from({ length: n }, () => row))
-        .onConflict((oc) =>
-          oc.columns(['environment_id', 'type', 'value', 'profile_id']).doNothing(),
-        ),
+    this.target = rowTarget(
+      'profile_identifiers',
+      6,
+      (n) =>
+        db
+          .insertInto('profile_identifiers')
+          .values(Array.from({ length: n }, () => row))
+          .onConflict((oc) =>
+            oc.columns(['environment_id', 'type', 'value', 'profile_id']).doNothing(),
+          ),
+      // A unique one (a userId) claimed meanwhile by another profile.
+      { onUniqueViolation: () => new WriteConflict('identifier claimed by another profile') },
     );
   }
 
@@ -90,34 +95,29 @@ export class IdentityStore {
   }
 
   /** Claims identifiers for a profile; a unique one claimed meanwhile is a WriteConflict. */
-  async insert(
+  insert(
     trx: Transaction<Database>,
     environmentId: string,
     profileId: string,
     identifiers: Identifier[],
     at: number,
   ): Promise<void> {
-    if (identifiers.length === 0) return;
-    try {
-      for (let i = 0; i < identifiers.length; i += 100) {
-        const chunk = identifiers.slice(i, i + 100);
-        await this.insertRows(chunk.length).execute(
-          trx,
-          chunk.flatMap((identifier) => [
-            environmentId,
-            identifier.type,
-            identifier.value,
-            profileId,
-            UNIQUE_IDENTIFIER_TYPES.has(identifier.type) ? 1 : 0,
-            at,
-          ]),
-        );
-      }
-    } catch (error) {
-      if (isUniqueViolation(error))
-        throw new WriteConflict('identifier claimed by another profile');
-      throw error;
-    }
+    return runRows(trx, [this.rows(environmentId, profileId, identifiers, at)]);
+  }
+
+  /** The rows of {@link insert} (see row-writes.ts). */
+  rows(environmentId: string, profileId: string, identifiers: Identifier[], at: number): RowWrite {
+    return {
+      target: this.target,
+      values: identifiers.flatMap((identifier) => [
+        environmentId,
+        identifier.type,
+        identifier.value,
+        profileId,
+        UNIQUE_IDENTIFIER_TYPES.has(identifier.type) ? 1 : 0,
+        at,
+      ]),
+    };
   }
 
   /** Releases identifiers held by a profile (merge and unmerge re-insert them elsewhere). */

@@ -1,13 +1,14 @@
 import type { CanonicalEvent } from '../../engine/types.js';
-import { allStatements } from '../../storage/write-queue.js';
+import { runRows } from '../../storage/row-writes.js';
 import type { IngestContext, Work } from './ingest-work.js';
 import type { ProfileRepository } from './profile-repository.js';
 
 /**
  * Writes what one attempt computed, in one group-committed write job: the messageIds, merges,
  * the profile (inserted, or updated against the version read), identifiers, events and the
- * extensions' writes. A profile changed or a messageId applied meanwhile fails the job with a
- * WriteConflict. Once committed, the document is kept for the profile's next request.
+ * extensions' writes. A profile changed or a messageId applied meanwhile (or assumed new, see
+ * NONE_SEEN) fails the job with a WriteConflict, and with it everything it wrote. Once
+ * committed, the document is kept for the profile's next request.
  */
 export async function persistWork(
   repo: ProfileRepository,
@@ -17,8 +18,25 @@ export async function persistWork(
 ): Promise<void> {
   const { profiles, identities, merges, events: eventStore, dedupe } = repo;
   const now = Date.now();
-  const bytes = await repo.storage.write(
-    async (trx) => {
+  const document = profiles.rows(work.state, work.version);
+  const rows = [
+    dedupe.rows(
+      ctx.environmentId,
+      events.map((e) => e.messageId),
+      now,
+    ),
+    document.write,
+    identities.rows(ctx.environmentId, work.state.id, work.newIdentifiers, now),
+    eventStore.rows(work.eventRows),
+    ...work.extraRows,
+  ];
+  const options = { key: work.state.id, retriesConflicts: true };
+  if (work.merges.length === 0 && work.extraWrites.length === 0) {
+    // The usual write is only rows: it shares its statements with the other profiles' writes
+    // of its group transaction.
+    await repo.storage.writeRows(rows, options);
+  } else {
+    await repo.storage.write(async (trx) => {
       for (const { record, mergedVersion } of work.merges) {
         await profiles.markMerged(trx, record.mergedId, record.survivorId, mergedVersion);
         await identities.remove(trx, ctx.environmentId, record.mergedId, record.movedIdentifiers);
@@ -31,27 +49,10 @@ export async function persistWork(
         );
         await merges.insert(trx, record);
       }
-      // Independent of each other: issued together, one round trip on a pipelined connection.
-      // A messageId applied meanwhile (or assumed new, see NONE_SEEN) or a profile changed
-      // meanwhile fails the job, and with it everything it wrote.
-      const [, stored] = await allStatements([
-        dedupe.insert(
-          trx,
-          ctx.environmentId,
-          events.map((e) => e.messageId),
-          now,
-        ),
-        work.version === null
-          ? profiles.insert(trx, work.state)
-          : profiles.update(trx, work.state, work.version),
-        identities.insert(trx, ctx.environmentId, work.state.id, work.newIdentifiers, now),
-        eventStore.insert(trx, work.eventRows),
-        ...work.extraWrites.map((write) => write(trx)),
-      ]);
-      return stored;
-    },
-    { key: work.state.id, retriesConflicts: true },
-  );
+      await runRows(trx, rows);
+      for (const write of work.extraWrites) await write(trx);
+    }, options);
+  }
   // Committed: the next request for this profile finds its document without parsing it.
-  profiles.remember(work.state, work.version === null ? 1 : work.version + 1, bytes);
+  profiles.remember(work.state, work.version === null ? 1 : work.version + 1, document.bytes);
 }

@@ -6,6 +6,7 @@ import type {
   ProfileState,
   ProfileSummary,
 } from '../../engine/types.js';
+import type { RowWrite } from '../../storage/row-writes.js';
 import type { Database, EventsTable } from '../../storage/schema.js';
 import type { MergeRecord } from './merge-store.js';
 import type { ProfileRepository } from './profile-repository.js';
@@ -33,7 +34,9 @@ export interface Work {
   eventRows: EventsTable[];
   /** Profiles loaded during this attempt, by id. */
   loaded: Map<string, { state: ProfileState; version: number }>;
-  /** Extra writes of fold extensions (audience entries and exits), in the same transaction. */
+  /** Rows of fold extensions (audience entries and exits), in the same transaction. */
+  extraRows: RowWrite[];
+  /** Other writes in the same transaction (webhook changes). */
   extraWrites: Array<(trx: Transaction<Database>) => Promise<void>>;
 }
 
@@ -50,6 +53,7 @@ export function startWork(state: ProfileState, version: number | null): Work {
     merges: [],
     eventRows: [],
     loaded: new Map(),
+    extraRows: [],
     extraWrites: [],
   };
   if (version !== null) work.loaded.set(state.id, { state, version });

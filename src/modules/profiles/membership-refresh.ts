@@ -26,14 +26,12 @@ export class MembershipRefresh {
         const after = await fold.afterEvents(found.state);
         // Entries/exits to log, or a document change (sticky variants dropped without consent).
         const changed =
-          after.write !== undefined || JSON.stringify(after.state) !== JSON.stringify(found.state);
+          after.rows !== undefined || JSON.stringify(after.state) !== JSON.stringify(found.state);
         if (!changed) return;
         try {
           // The version check keeps a concurrent ingest's document from being overwritten.
-          await this.repo.storage.write(async (trx) => {
-            await this.repo.profiles.update(trx, after.state, found.version);
-            await after.write?.(trx);
-          });
+          const { write } = this.repo.profiles.rows(after.state, found.version);
+          await this.repo.storage.writeRows(after.rows ? [write, after.rows] : [write]);
           return;
         } catch (error) {
           if (!(error instanceof WriteConflict) && !isTransientConflict(error)) throw error;

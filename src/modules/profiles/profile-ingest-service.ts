@@ -296,7 +296,7 @@ export class ProfileIngestService {
     if (fold) {
       const after = await fold.afterEvents(work.state);
       work.state = after.state;
-      if (after.write) work.extraWrites.push(after.write);
+      if (after.rows) work.extraRows.push(after.rows);
     }
     // Webhooks: read before the transaction, and null (nothing to write) without subscriptions.
     const sink = ctx.preflight ? null : await this.repo.changes?.forEnvironment(ctx.environmentId);

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { runRows } from '../../storage/row-writes.js';
 import type { Database } from '../../storage/schema.js';
 import type { Storage } from '../../storage/storage.js';
 import { DedupeStore } from '../events/dedupe-store.js';
@@ -63,7 +64,13 @@ export class ProfileRepository {
    */
   inTransaction(trx: Transaction<Database>): ProfileRepository {
     const bound = new ProfileRepository(
-      { engine: this.storage.engine, db: trx, write: (job) => job(trx), close: async () => {} },
+      {
+        engine: this.storage.engine,
+        db: trx,
+        write: (job) => job(trx),
+        writeRows: (rows) => runRows(trx, rows),
+        close: async () => {},
+      },
       1,
       this.suppressions,
       this.fold,

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { newId } from '../../lib/ids.js';
+import { SingleFlight } from '../../lib/single-flight.js';
 import type { ChangeEventsTable, Database, WebhookDeliveriesTable } from '../../storage/schema.js';
 import type { ConsentStatesReader } from '../consents/consent-reader.js';
 import type { ChangeEventStore } from './change-event-store.js';
@@ -32,6 +33,7 @@ export interface WebhookConsentGate {
  */
 export class WebhookChangeRecorder implements ChangeRecorder {
   private readonly cache = new Map<string, { sink: ChangeSink | null; checkedAt: number }>();
+  private readonly loads = new SingleFlight<ChangeSink | null>();
   /** Set by the composition root (the consents and tenants modules are built beside this one). */
   consentGate: WebhookConsentGate | null = null;
 
@@ -43,12 +45,17 @@ export class WebhookChangeRecorder implements ChangeRecorder {
 
   invalidate(environmentId: string): void {
     this.cache.delete(environmentId);
+    this.loads.forget(environmentId);
   }
 
-  async forEnvironment(environmentId: string): Promise<ChangeSink | null> {
-    const at = this.now();
+  forEnvironment(environmentId: string): Promise<ChangeSink | null> {
     const cached = this.cache.get(environmentId);
-    if (cached && at - cached.checkedAt < TTL_MS) return cached.sink;
+    if (cached && this.now() - cached.checkedAt < TTL_MS) return Promise.resolve(cached.sink);
+    return this.loads.run(environmentId, () => this.load(environmentId));
+  }
+
+  private async load(environmentId: string): Promise<ChangeSink | null> {
+    const at = this.now();
     const enabled = await this.subscriptions.findByEnvironment(environmentId, true);
     // The setting is read (and cached with the subscriptions) only where someone listens.
     const purpose =
