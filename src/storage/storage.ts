@@ -60,6 +60,15 @@ export function sqliteFileFromUrl(url: string): string {
   return withoutScheme;
 }
 
+/**
+ * PostgreSQL: group-commit writers. A group transaction takes about four round trips whatever
+ * its number of jobs (their rows share statements, pipelined), so writers only need to overlap
+ * one transaction's commit with the next one's statements: measured on the ingest benchmark,
+ * 1, 2 and 5 writers gave 4,170, 4,230 and 3,830 events/s at 10 connections, and 5 writers
+ * about 25 % more CPU per event (smaller groups, more statements).
+ */
+const WRITERS = 2;
+
 /** PostgreSQL: a write job's longest wait for another transaction's row lock (see write-queue.ts). */
 const LOCK_TIMEOUT_MS = 20;
 
@@ -87,8 +96,8 @@ async function createPostgresStorage(url: string, options: StorageOptions): Prom
     await db.destroy();
     throw error;
   }
-  // Half the pool writes (each writer holds one connection while it commits), half reads.
-  const writer = new ShardedWriter(db, Math.floor(poolSize / 2), {
+  // Each writer holds one connection while it commits; the rest of the pool reads.
+  const writer = new ShardedWriter(db, Math.min(WRITERS, Math.floor(poolSize / 2)), {
     lockTimeoutMs: LOCK_TIMEOUT_MS,
     transaction,
     pipelined: true,
