@@ -53,9 +53,20 @@ function pinnedTo(client: pg.PoolClient): Kysely<Database> {
   let db = pinned.get(client);
   if (!db) {
     // Kysely's driver "connects" to the held client and "releases" it to nobody: the
-    // transaction below returns it to the pool itself.
-    const held = { query: client.query.bind(client), release() {} };
-    const pool = { connect: async () => held, end: async () => {} };
+    // transaction below returns it to the pool itself. Its `begin` is answered at once and
+    // goes out with the transaction's first statements, which the pipeline runs after it (one
+    // round trip fewer); the commit waits for the begin's own answer before it is sent.
+    let begun: Promise<unknown> = Promise.resolve();
+    const query = async (text: string, values?: unknown[]) => {
+      if (text === 'begin') {
+        begun = client.query(text);
+        begun.catch(() => {}); // answered at the commit
+        return { command: 'BEGIN', rowCount: null, rows: [] };
+      }
+      if (text === 'commit') await begun;
+      return client.query(text, values);
+    };
+    const pool = { connect: async () => ({ query, release() {} }), end: async () => {} };
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool as never }) });
     pinned.set(client, db);
   }
