@@ -2,10 +2,11 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Identifier, IdentifierType, ProfileState } from '../../engine/types.js';
 import { parseStored } from '../../lib/json.js';
 import { Precompiled } from '../../storage/precompiled.js';
-import { type RowTarget, type RowWrite, rowTarget, runRows } from '../../storage/row-writes.js';
+import { type RowWrite, runRows } from '../../storage/row-writes.js';
 import type { Database } from '../../storage/schema.js';
 import { anyUniqueIdentifier } from './identity-store.js';
 import type { CachedProfile, ProfileCache } from './profile-cache.js';
+import { type DocumentWrites, documentRow, documentWrites } from './profile-rows.js';
 import { WriteConflict } from './write-conflict.js';
 
 export interface StoredProfile {
@@ -24,8 +25,7 @@ export class ProfileStore {
   // The queries of every write, compiled once (see Precompiled).
   private readonly selectById: Precompiled<Row>;
   private readonly selectByIdentifier: Precompiled<Row & { id: string }>;
-  private readonly inserts: RowTarget;
-  private readonly updates: RowTarget;
+  private readonly documents: DocumentWrites;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -77,33 +77,7 @@ export class ProfileStore {
         // order is set in JS (SQLite would sort even a single row in a temporary b-tree).
         .$if(lockRows, (qb) => qb.orderBy('p.id').forUpdate('p')),
     );
-    const row = {
-      id: '',
-      environment_id: '',
-      version: 1,
-      state: '',
-      created_at: 0,
-      updated_at: 0,
-      merged_into: null,
-    };
-    this.inserts = rowTarget('profiles:insert', 7, (n) =>
-      db.insertInto('profiles').values(Array.from({ length: n }, () => row)),
-    );
-    // Several documents, each against the version it was read at: the rows changed answer their
-    // id, and a row whose version moved meanwhile fails its write.
-    const values = sql`(cast(${''} as text), cast(${''} as text), cast(${0} as bigint), cast(${0} as bigint), cast(${0} as bigint))`;
-    this.updates = rowTarget(
-      'profiles:update',
-      5,
-      (n) => ({
-        compile: () =>
-          sql`with v (id, state, version, updated_at, expected) as (values ${sql.join(Array(n).fill(values))})
-            update profiles set state = v.state, version = v.version, updated_at = v.updated_at, merged_into = null
-            from v where profiles.id = v.id and profiles.version = v.expected
-            returning profiles.id as key`.compile(db),
-      }),
-      { checked: { keyAt: 0, conflict: (id) => new WriteConflict(`profile ${id} changed`) } },
-    );
+    this.documents = documentWrites(db);
   }
 
   async findById(
@@ -278,19 +252,7 @@ export class ProfileStore {
    * and the stored JSON's length.
    */
   rows(state: ProfileState, expectedVersion: number | null): { write: RowWrite; bytes: number } {
-    const text = JSON.stringify(state);
-    const { createdAt, updatedAt } = state.metadata;
-    const write =
-      expectedVersion === null
-        ? {
-            target: this.inserts,
-            values: [state.id, state.environmentId, 1, text, createdAt, updatedAt, null],
-          }
-        : {
-            target: this.updates,
-            values: [state.id, text, expectedVersion + 1, updatedAt, expectedVersion],
-          };
-    return { write, bytes: text.length };
+    return documentRow(this.documents, state, expectedVersion);
   }
 
   /** Turns a profile into a pointer to its survivor (its document is kept in the merge log). */
