@@ -55,7 +55,8 @@ function pinnedTo(client: pg.PoolClient): Kysely<Database> {
     // Kysely's driver "connects" to the held client and "releases" it to nobody: the
     // transaction below returns it to the pool itself. Its `begin` is answered at once and
     // goes out with the transaction's first statements, which the pipeline runs after it (one
-    // round trip fewer); the commit waits for the begin's own answer before it is sent.
+    // round trip fewer); the commit waits for the begin's own answer before it is sent. (A
+    // begin fails only with its connection, and then so does every statement after it.)
     let begun: Promise<unknown> = Promise.resolve();
     const query = async (text: string, values?: unknown[]) => {
       if (text === 'begin') {
