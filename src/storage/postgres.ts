@@ -46,6 +46,15 @@ export function openPostgres(url: string, poolSize: number): Postgres {
   return { db, transaction: (run) => pipelinedTransaction(pool, run) };
 }
 
+/**
+ * Statements with at most this many parameters run as named prepared statements: the short
+ * ones of one profile's write, parsed and planned once per connection. Multi-row statements
+ * come in a shape per row count, each kept by the server for the connection's lifetime, so the
+ * large ones (which parse in little time next to their execution) are left unnamed to bound
+ * what every pool connection holds.
+ */
+const NAMED_UP_TO = 64;
+
 /** Kysely over one connection the caller holds, per connection (made once for each). */
 const pinned = new WeakMap<pg.PoolClient, Kysely<Database>>();
 
@@ -94,10 +103,11 @@ async function pipelinedTransaction<T>(
         const send = coalescedWrites(client);
         runDirectly(trx, ({ sql, name }, parameters) => {
           send();
-          // Named: prepared once per connection. (Statements without parameters may be several
-          // in one text, which only the unnamed simple protocol runs.)
+          // Named: prepared once per connection (see NAMED_UP_TO). Statements without
+          // parameters may be several in one text, which only the unnamed simple protocol runs.
           const values = parameters as unknown[];
-          const query = values.length > 0 ? { name, text: sql, values } : { text: sql };
+          const named = values.length > 0 && values.length <= NAMED_UP_TO;
+          const query = named ? { name, text: sql, values } : { text: sql, values };
           return client.query(query).then(queryResult);
         });
         return run(trx);
