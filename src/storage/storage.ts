@@ -61,8 +61,8 @@ export function sqliteFileFromUrl(url: string): string {
 }
 
 /**
- * PostgreSQL: group-commit writers. A group transaction takes about four round trips whatever
- * its number of jobs (their rows share statements, pipelined), so writers only need to overlap
+ * PostgreSQL: group-commit writers. A group transaction takes a few round trips whatever its
+ * number of jobs (their rows share statements, pipelined), so writers only need to overlap
  * one transaction's commit with the next one's statements: measured on the ingest benchmark,
  * 1, 2 and 5 writers gave 4,170, 4,230 and 3,830 events/s at 10 connections, and 5 writers
  * about 25 % more CPU per event (smaller groups, more statements).

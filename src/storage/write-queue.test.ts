@@ -17,6 +17,17 @@ afterAll(() => destroyStorage());
 
 const org = (id: string) => ({ id, slug: id, name: id, created_at: 1_700_000_000_000 });
 
+/** The organizations whose id starts with `prefix`, in id order. */
+async function idsStartingWith(prefix: string): Promise<string[]> {
+  const rows = await storage.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', 'like', `${prefix}%`)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 describe('storage on the test engine', () => {
   it('rolls a failed job back to its savepoint and commits the rest of its group', async () => {
     await storage.db.insertInto('organizations').values(org('taken')).execute();
@@ -57,14 +68,7 @@ describe('storage on the test engine', () => {
     expect(outcomes.map((o) => o.status)).toEqual(
       fails.map((fail) => (fail ? 'rejected' : 'fulfilled')),
     );
-    const ids = (
-      await storage.db
-        .selectFrom('organizations')
-        .select('id')
-        .where('id', 'like', 'g%')
-        .orderBy('id')
-        .execute()
-    ).map((r) => r.id);
+    const ids = await idsStartingWith('g');
     expect(ids).toEqual(['g0', 'g3']);
     await storage.db.deleteFrom('organizations').where('id', 'like', 'g%').execute();
   });
@@ -90,14 +94,7 @@ describe('storage on the test engine', () => {
     expect(before.status).toBe('fulfilled');
     expect(isUniqueViolation((together as PromiseRejectedResult).reason)).toBe(true);
     expect((after as PromiseFulfilledResult<unknown>).value).toEqual([{ id: 'p3' }, { id: 'p4' }]);
-    const ids = (
-      await storage.db
-        .selectFrom('organizations')
-        .select('id')
-        .where('id', 'like', 'p%')
-        .orderBy('id')
-        .execute()
-    ).map((r) => r.id);
+    const ids = await idsStartingWith('p');
     expect(ids).toEqual(['p0', 'p3', 'p4']);
     await storage.db.deleteFrom('organizations').where('id', 'like', 'p%').execute();
   });
