@@ -11,6 +11,7 @@ import { MasterKeyError } from './lib/master-key.js';
 import { exportFile, importFile } from './modules/bulk/bulk-commands.js';
 import { isScope, type Scope } from './modules/credentials/scopes.js';
 import { TenantService } from './modules/tenants/tenant-service.js';
+import { applyHeapGrowth } from './platform/heap-growth.js';
 import { createKey, masterKeyFor, prepareDatabase, startServer } from './server.js';
 import { migrateToLatest } from './storage/migrator.js';
 import { isPostgresUrl } from './storage/postgres.js';
@@ -93,6 +94,7 @@ async function withEnvironment<T>(
   run: (services: Services, environmentId: string, config: Config) => Promise<T>,
 ): Promise<T> {
   const config = configFrom(flags);
+  applyHeapGrowth(config.heapGrowthPercent);
   const storage = await createStorage(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
   });
@@ -138,6 +140,7 @@ program
   )
   .action(async (flags) => {
     const config = configFrom(flags);
+    applyHeapGrowth(config.heapGrowthPercent);
     if (cluster.isWorker) return serveWorker(config, warn);
     const workers = workerCount(config);
     if (workers === 1) {

@@ -7,6 +7,10 @@ describe('loadConfig', () => {
     const config = loadConfig({ PORT: '9000', LOG_LEVEL: 'warn' }, { port: '9100' });
     expect(config.port).toBe(9100);
     expect(config.logLevel).toBe('warn');
+    expect(loadConfig({ TESSERA_HEAP_GROWTH_PERCENT: '20' }).heapGrowthPercent).toBe(20);
+    expect(() => loadConfig({ TESSERA_HEAP_GROWTH_PERCENT: '-1' })).toThrow(
+      /TESSERA_HEAP_GROWTH_PERCENT/,
+    );
   });
 
   it('names every bad setting and the variable it came from, hiding secrets', () => {

@@ -16,6 +16,11 @@ export const ConfigSchema = Type.Object({
   maxWaitingPerProfile: Type.Integer({ minimum: 1 }),
   /** MiB of stored profile JSON whose parsed documents each process keeps (0: none). */
   profileCacheMib: Type.Number({ minimum: 0 }),
+  /**
+   * How far V8 lets the heap grow past what survived the last full collection before the next
+   * one, in percent (0: V8's own factor, which grows to about four times; see heap-growth.ts).
+   */
+  heapGrowthPercent: Type.Integer({ minimum: 0, maximum: 400 }),
   /** How long a messageId is remembered for de-duplication (days, at least 7). */
   dedupeRetentionDays: Type.Integer({ minimum: 7 }),
   /** Largest request body accepted, bytes. */
@@ -74,6 +79,7 @@ export const DEFAULT_CONFIG: Config = {
   logLevel: 'info',
   maxWaitingPerProfile: 50,
   profileCacheMib: 16,
+  heapGrowthPercent: 50,
   dedupeRetentionDays: 30,
   bodyLimitBytes: 1024 * 1024,
   maxJsonDepth: 32,
@@ -103,6 +109,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   LOG_LEVEL: 'logLevel',
   TESSERA_MAX_WAITING_PER_PROFILE: 'maxWaitingPerProfile',
   TESSERA_PROFILE_CACHE_MIB: 'profileCacheMib',
+  TESSERA_HEAP_GROWTH_PERCENT: 'heapGrowthPercent',
   TESSERA_DEDUPE_RETENTION_DAYS: 'dedupeRetentionDays',
   TESSERA_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   TESSERA_MAX_JSON_DEPTH: 'maxJsonDepth',
