@@ -8,9 +8,10 @@ const SETTLE_MS = 1000;
 /**
  * SQLite: notices commits of other processes (or any other connection) to the same file.
  * `PRAGMA data_version` changes when another connection has committed, never for this one's own
- * commits. Reading it costs a read transaction (two lock calls on the shared memory), so it is
- * read once per group transaction (`observe`, under this process's write lock, where it is
- * exact) rather than once per request.
+ * commits. Reading it costs a read transaction (two lock calls on the shared memory), so writes
+ * read it once per group transaction (`observe`, under this process's write lock), not once per
+ * request; only a read about to answer from what this process keeps, without a statement of its
+ * own, reads it first (much cheaper than the statement it saves).
  */
 export class ForeignCommits {
   private observed: number;
@@ -23,7 +24,7 @@ export class ForeignCommits {
     this.observed = dataVersion();
   }
 
-  /** Called at the start of each group transaction. */
+  /** Called at the start of each group transaction, and before a read that trusts the cache. */
   observe(): void {
     const current = this.dataVersion();
     if (current === this.observed) return;

@@ -45,10 +45,12 @@ export interface Storage {
   /**
    * SQLite: a token that changes whenever another process has been seen to commit to the
    * database (this process's own commits leave it as it is), or undefined while others have
-   * been writing lately (see ForeignCommits). Absent where nothing that cheap exists
+   * been writing lately (see ForeignCommits). `refresh` reads `PRAGMA data_version` first
+   * (otherwise read once per group transaction): what a read that skips the database needs to
+   * see another process's commit of a moment ago. Absent where nothing that cheap exists
    * (PostgreSQL).
    */
-  readonly foreignEpoch?: () => number | undefined;
+  readonly foreignEpoch?: (refresh?: boolean) => number | undefined;
   close(): Promise<void>;
 }
 
@@ -166,7 +168,10 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
     db,
     write: (job) => writer.write(job),
     writeRows: (rows) => writer.writeRows(rows),
-    foreignEpoch: () => foreign.epoch(),
+    foreignEpoch: (refresh) => {
+      if (refresh) foreign.observe();
+      return foreign.epoch();
+    },
     async close() {
       await writer.flush();
       await checkpointer?.stop();

@@ -6,6 +6,8 @@ import { createStorage, type Storage } from '../../storage/storage.js';
 import { prepareEvents } from '../events/event-intake.js';
 import { ProfileCache } from './profile-cache.js';
 import { ProfileIngestService } from './profile-ingest-service.js';
+import { ProfileQueryService } from './profile-query-service.js';
+import type { ProfileRef } from './profile-ref.js';
 import { ProfileRepository } from './profile-repository.js';
 
 const state = (id: string, environmentId = 'env-1'): ProfileState =>
@@ -63,6 +65,28 @@ describe('ProfileCache', () => {
     expect(cache.trusted('q')).toBeUndefined();
     expect(new ProfileCache(1000).trusted('p')).toBeUndefined();
   });
+
+  it('trusts an entry again once a read has found its version still stored', () => {
+    let counter: number | undefined = 7;
+    const cache = new ProfileCache(1000, () => counter);
+    cache.remember(state('p'), 1, 10);
+    counter = 8;
+    cache.confirm('p', 2); // another version: proves nothing about this one
+    expect(cache.trusted('p')).toBeUndefined();
+    cache.confirm('p', 1);
+    expect(cache.trusted('p')?.version).toBe(1);
+    counter = undefined;
+    cache.confirm('p', 1); // while others are writing, a read proves nothing for later
+    counter = 8;
+    expect(cache.trusted('p')).toBeUndefined();
+  });
+
+  it('drops the version it keeps when a newer one is over the budget', () => {
+    const cache = new ProfileCache(100, () => 1);
+    cache.remember(state('p'), 1, 10);
+    cache.remember(state('p'), 2, 101);
+    expect(cache.get('p')).toBeUndefined();
+  });
 });
 
 describe('ProfileStore reads through the cache', () => {
@@ -104,6 +128,63 @@ describe('ProfileStore reads through the cache', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('answers a read from what it keeps only while that is the stored document', async () => {
+    // A database of its own: another connection's commit in an earlier test would leave nothing
+    // trusted for a second (see ForeignCommits).
+    const own = await openTestStorage();
+    const storage = own.storage;
+    const other = await createStorage(own.url);
+    // PostgreSQL tells nothing as cheap as SQLite's data_version: every read asks it.
+    const trusting = storage.foreignEpoch !== undefined;
+    const kept = <T>(value: T) => (trusting ? value : undefined);
+    try {
+      const repo = new ProfileRepository(storage, 10);
+      const queries = new ProfileQueryService(repo);
+      const service = new ProfileIngestService(repo);
+      const ref = { kind: 'identifier' as const, type: 'userId' as const, value: 'kept-read' };
+      const { profile } = await service.ingestForProfile(ctx, ref, events());
+      const byId = { kind: 'id' as const, id: profile!.id };
+      const read = async (r: ProfileRef) => (await queries.findProfiles('env-1', r))[0];
+      expect((await read(ref))?.id).toBe(profile!.id); // the identifier's holder, from the database
+      // Then from what this process keeps, with no statement of its own.
+      expect(repo.profiles.currentHolder('env-1', 'userId', 'kept-read')?.state).toBe(
+        kept(profile),
+      );
+      expect(repo.profiles.current('env-1', profile!.id)?.state).toBe(kept(profile));
+      expect(await read(ref)).toBe(profile);
+      expect(repo.profiles.current('env-2', profile!.id)).toBeUndefined();
+
+      // A write of this process that does not keep what it wrote (a membership refresh) is seen.
+      const stored = (await repo.profiles.findById('env-1', profile!.id))!;
+      const changed = { ...stored.state, traits: { plan: 'refreshed' } };
+      await storage.writeRows([repo.profiles.rows(changed, stored.version).write]);
+      expect((await read(ref))?.traits).toEqual({ plan: 'refreshed' });
+      expect((await read(byId))?.traits).toEqual({ plan: 'refreshed' });
+
+      // Another process's commit is seen by the very next read.
+      await new ProfileIngestService(new ProfileRepository(other, 10)).ingestForProfile(
+        ctx,
+        byId,
+        events(),
+      );
+      expect(repo.profiles.current('env-1', profile!.id)).toBeUndefined();
+      expect((await read(ref))?.metadata.eventCount).toBe(2);
+      expect((await read(byId))?.metadata.eventCount).toBe(2);
+    } finally {
+      await other.close();
+      await own.destroy();
+    }
+  });
+
+  it('never answers a shared identifier from what it keeps', async () => {
+    const repo = new ProfileRepository(storage, 10);
+    const queries = new ProfileQueryService(repo);
+    const ref = { kind: 'identifier' as const, type: 'email' as const, value: 'kept@example.com' };
+    await new ProfileIngestService(repo).ingestForProfile(ctx, ref, events());
+    expect(await queries.findProfiles('env-1', ref)).toHaveLength(1);
+    expect(repo.profiles.currentHolder('env-1', 'email', 'kept@example.com')).toBeUndefined();
   });
 
   it('applies every event when a write starts from a document another writer changed', async () => {

@@ -29,7 +29,9 @@ const MAX_HOLDER_HINTS = 10_000;
  * Where the storage tells when another process has committed (`foreignEpoch`, SQLite), an entry
  * kept since no other process was seen to commit anything is `trusted`: still the stored document
  * as far as anyone can tell without reading it (a write that starts from it proves it with its
- * version check, or is retried from a read).
+ * version check, or is retried from a read; a read that answers with it asks the database's
+ * commit counter first, and relies on every write of this process dropping the version it
+ * replaces: see ProfileStore.rows).
  *
  * Bounded by the stored size of what it keeps (`maxBytes` of JSON; parsed, a document takes two
  * to three times that in the heap), least recently used first out. 0 keeps nothing.
@@ -42,7 +44,7 @@ export class ProfileCache {
 
   constructor(
     private readonly maxBytes = 16 * 1024 * 1024,
-    private readonly foreignEpoch?: () => number | undefined,
+    private readonly foreignEpoch?: (refresh?: boolean) => number | undefined,
   ) {}
 
   /** What this process holds of `id`: its document and the version it was stored under. */
@@ -58,11 +60,26 @@ export class ProfileCache {
   /**
    * The entry of `id` if no other process has committed since it was kept: what a write may
    * start from without reading, its version check being the proof (a miss costs a retry).
+   * `refresh` asks the database first (see Storage.foreignEpoch): for a read that answers with
+   * the entry itself, and so must see a commit another process made a moment ago.
    */
-  trusted(id: string): CachedProfile | undefined {
+  trusted(id: string, refresh = false): CachedProfile | undefined {
     const entry = this.entries.get(id);
-    if (entry?.epoch === undefined || entry.epoch !== this.foreignEpoch?.()) return undefined;
+    if (entry?.epoch === undefined || entry.epoch !== this.foreignEpoch?.(refresh))
+      return undefined;
     return this.get(id);
+  }
+
+  /**
+   * A read of committed data found `version` still stored: the entry is as current as that read,
+   * so it may be trusted again from now on (an entry kept before another process committed
+   * stays untrusted until then, however many reads find it unchanged).
+   */
+  confirm(id: string, version: number): void {
+    const entry = this.entries.get(id);
+    if (entry?.version !== version) return;
+    const epoch = this.foreignEpoch?.();
+    if (entry.epoch !== epoch) this.entries.set(id, { ...entry, epoch });
   }
 
   /**
@@ -70,10 +87,11 @@ export class ProfileCache {
    * length; an older version than the one kept is ignored, and so is a document over the budget.
    */
   remember(state: ProfileState, version: number, bytes: number): void {
-    if (bytes > this.maxBytes) return;
     const current = this.entries.get(state.id);
     if (current && current.version >= version) return;
+    // An older version is dropped even when the new one is not kept: it is no longer current.
     this.forget([state.id]);
+    if (bytes > this.maxBytes) return;
     this.entries.set(state.id, { version, state, epoch: this.foreignEpoch?.(), bytes });
     this.bytes += bytes;
     for (const [id, entry] of this.entries) {

@@ -20,10 +20,17 @@ export class ProfileQueryService {
     ref: ProfileRef,
     visibleTo?: string,
   ): Promise<ProfileState[]> {
-    const found =
+    const { profiles } = this.repo;
+    // What this process keeps answers at once when it is still current (see ProfileStore.current).
+    const kept =
       ref.kind === 'id'
+        ? profiles.current(environmentId, ref.id)
+        : profiles.currentHolder(environmentId, ref.type, ref.value);
+    const found = kept
+      ? [kept]
+      : ref.kind === 'id'
         ? await this.findLive(environmentId, ref.id)
-        : await this.repo.profiles.findByIdentifier(environmentId, ref.type, ref.value);
+        : await profiles.findByIdentifier(environmentId, ref.type, ref.value);
     return found
       .filter(
         (stored) =>

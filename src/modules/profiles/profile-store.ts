@@ -1,5 +1,10 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Identifier, IdentifierType, ProfileState } from '../../engine/types.js';
+import {
+  type Identifier,
+  type IdentifierType,
+  type ProfileState,
+  UNIQUE_IDENTIFIER_TYPES,
+} from '../../engine/types.js';
 import { parseStored } from '../../lib/json.js';
 import { Precompiled } from '../../storage/precompiled.js';
 import { type RowWrite, runRows } from '../../storage/row-writes.js';
@@ -19,6 +24,10 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** A row as the reads select it: `state` is null when it is the cached document's version. */
 type Row = Pick<Database['profiles'], 'version' | 'merged_into'> & { state: string | null };
+
+/** The holder hints' key of an identifier (see ProfileCache.holderHint). */
+const holderKey = (environmentId: string, type: IdentifierType, value: string) =>
+  `${environmentId}\u0000${type}\u0000${value}`;
 
 /** SQL for profile documents: one row per profile, read and written whole. */
 export class ProfileStore {
@@ -105,7 +114,7 @@ export class ProfileStore {
     type: IdentifierType,
     value: string,
   ): Promise<Array<StoredProfile & { id: string }>> {
-    const key = `${environmentId}\u0000${type}\u0000${value}`;
+    const key = holderKey(environmentId, type, value);
     const hint = this.cache.holderHint(key);
     const cached = hint === '' ? undefined : this.cache.get(hint);
     const { rows } = await this.selectByIdentifier.execute(this.db, [
@@ -134,6 +143,35 @@ export class ProfileStore {
     const kept = this.cache.trusted(id);
     // The cache is keyed by id alone: another environment's profile is not this one's to use.
     return kept?.state.environmentId === environmentId ? kept : undefined;
+  }
+
+  /**
+   * For a read that answers at once: the live document of `id` as this process keeps it, if no
+   * other process has committed since (asked of the database now: see ProfileCache.trusted) —
+   * then it is the stored one, since every write of this process either keeps its new version
+   * or drops the old one. Undefined means: read it.
+   */
+  current(environmentId: string, id: string): (StoredProfile & { id: string }) | undefined {
+    const kept = this.committed ? this.cache.trusted(id, true) : undefined;
+    if (kept?.state.environmentId !== environmentId) return undefined;
+    return { id, state: kept.state, version: kept.version, mergedInto: null };
+  }
+
+  /**
+   * As {@link current}, for the holder of a unique identifier: the profile it named when last
+   * read, if that profile's current document still holds it (a document lists its identifiers,
+   * and the identifier rows are written with it; a unique identifier has one holder).
+   */
+  currentHolder(
+    environmentId: string,
+    type: IdentifierType,
+    value: string,
+  ): (StoredProfile & { id: string }) | undefined {
+    if (!UNIQUE_IDENTIFIER_TYPES.has(type)) return undefined;
+    const hint = this.cache.holderHint(holderKey(environmentId, type, value));
+    const kept = hint === '' ? undefined : this.current(environmentId, hint);
+    const holds = kept?.state.identifiers.some((i) => i.type === type && i.value === value);
+    return holds ? kept : undefined;
   }
 
   /**
@@ -183,10 +221,14 @@ export class ProfileStore {
     if (row.state === null) {
       // Only the version this process holds is left out, and `cached` is that entry.
       if (cached?.version !== row.version) throw new Error(`profile ${id}: no document read`);
+      if (this.committed) this.cache.confirm(id, row.version);
       return cached.state;
     }
     const kept = cached ?? this.cache.get(id);
-    if (kept?.version === row.version) return kept.state;
+    if (kept?.version === row.version) {
+      if (this.committed) this.cache.confirm(id, row.version);
+      return kept.state;
+    }
     const state = parseStored<ProfileState>(row.state);
     // Only live documents are kept: a write may start from a kept one without reading its row.
     if (row.merged_into === null) this.remember(state, row.version, row.state.length);
@@ -252,6 +294,9 @@ export class ProfileStore {
    * and the stored JSON's length.
    */
   rows(state: ProfileState, expectedVersion: number | null): { write: RowWrite; bytes: number } {
+    // The version this write replaces is kept no longer (`current` must never answer it once
+    // the write commits); a writer keeps the new one once committed (see remember).
+    this.cache.forget([state.id]);
     return documentRow(this.documents, state, expectedVersion);
   }
 
