@@ -223,8 +223,18 @@ describe('@rudderstack/rudder-sdk-node against a listening Tessera', () => {
       await client.flush();
       client.track({ anonymousId: 'rud-anon', event: 'Product Viewed', properties: { sku: 'B2' } });
       await client.flush();
-      client.identify({ userId: 'rud-user', anonymousId: 'rud-anon', traits: { plan: 'pro' } });
-      client.track({ userId: 'rud-user', event: 'Order Completed' });
+      // These two go in one batch, and each carries its own sentAt (read when the batch is made,
+      // a few µs apart: sometimes a millisecond apart). Skew correction moves each event by its
+      // own sentAt, so two calls made in the same millisecond could swap; their own times, 10 ms
+      // apart, keep the order this test is about.
+      const at = Date.now();
+      client.identify({
+        userId: 'rud-user',
+        anonymousId: 'rud-anon',
+        traits: { plan: 'pro' },
+        timestamp: new Date(at),
+      });
+      client.track({ userId: 'rud-user', event: 'Order Completed', timestamp: new Date(at + 10) });
       await client.flush();
     } finally {
       await proxy.close();
