@@ -22,6 +22,8 @@ export interface StartOptions {
   cpuProfDir?: string;
   /** `--max-old-space-size` (MiB); workers inherit it. */
   maxHeapMiB?: number;
+  /** The built CLI to run (default `dist/cli.js`): another build, to compare two (see ab.ts). */
+  cli?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function startTessera(
   const args = [
     ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
     ...(options.maxHeapMiB ? [`--max-old-space-size=${options.maxHeapMiB}`] : []),
-    'dist/cli.js',
+    options.cli ?? 'dist/cli.js',
     'serve',
     '--workers',
     String(options.workers ?? 1),
