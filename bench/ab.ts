@@ -17,10 +17,10 @@ import { type Prepared, prepareTessera } from './setup.js';
  * figures from another hour: this machine's speed drifts. Flags as `npm run bench`.
  */
 const [scenario, cliA, cliB, ...flags] = process.argv.slice(2);
-const scenarios: Record<string, (o: BenchOptions, p: Prepared) => Side> = {
-  personalize: (o, p) => personalizeSide('x', o, p.t, p.knownIds),
-  read: (o, p) => readSide('x', o, p.t),
-  ingest: (o, p) => ingestSide('x', o, p.t),
+const scenarios: Record<string, (name: string, o: BenchOptions, p: Prepared) => Side> = {
+  personalize: (name, o, p) => personalizeSide(name, o, p.t, p.knownIds),
+  read: (name, o, p) => readSide(name, o, p.t),
+  ingest: (name, o, p) => ingestSide(name, o, p.t),
 };
 if (!scenario || !scenarios[scenario] || !cliA || !cliB) {
   process.stderr.write(
@@ -34,7 +34,7 @@ try {
   const a = await prepareTessera(options, dir, 'a', { cli: resolve(cliA) });
   const b = await prepareTessera(options, dir, 'b', { cli: resolve(cliB) });
   try {
-    const side = (name: string, p: Prepared) => ({ ...scenarios[scenario]!(options, p), name });
+    const side = (name: string, p: Prepared) => scenarios[scenario]!(name, options, p);
     await measurePair(options, scenario, side(`A ${cliA}`, a), side(`B ${cliB}`, b), {
       unit: scenario === 'ingest' ? 'events/s' : 'req/s',
       perRequest: scenario === 'ingest' ? INGEST_EVENTS : 1,
