@@ -88,7 +88,11 @@ export {
   readPageFields,
 } from './page-context.js';
 export { type ApplyOptions, applyEvent, newProfileState } from './profile-fold.js';
-export { mergeProfileStates, type ProfileMergeResult, unmergeTraits } from './profile-merge.js';
+export {
+  mergeProfileStates,
+  type ProfileMergeResult,
+  unmergeProfileState,
+} from './profile-merge.js';
 export { rollSession, SESSION_ACTIVITY_TYPES } from './session-rollup.js';
 export {
   mergeProfileTraits,

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { actionOf } from './action-name.js';
 import cases from './cases/profile-fold.json' with { type: 'json' };
-import { applyEvent, mergeProfileStates, newProfileState, unmergeTraits } from './profile-fold.js';
+import {
+  applyEvent,
+  mergeProfileStates,
+  newProfileState,
+  unmergeProfileState,
+} from './profile-fold.js';
 import type { CanonicalEvent, Identifier, ProfileState } from './types.js';
 
 /** A canonical event in short form: `action`, `messageId` and `receivedAt` are filled in. */
@@ -99,7 +104,7 @@ describe('profile fold', () => {
       return;
     }
     const after = applyAll(result.state, c.input.afterMerge, newId);
-    const restored = unmergeTraits(after, survivor, merged, result.traitsFromMerged);
+    const restored = unmergeProfileState(after, survivor, merged, result.traitsFromMerged);
     expectFields(restored as unknown as Record<string, unknown>, c.expected);
   });
 });

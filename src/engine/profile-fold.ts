@@ -142,4 +142,8 @@ export function applyEvent(
 }
 
 // Merging lives in its own file for size; re-exported so the fold is one import for callers.
-export { mergeProfileStates, type ProfileMergeResult, unmergeTraits } from './profile-merge.js';
+export {
+  mergeProfileStates,
+  type ProfileMergeResult,
+  unmergeProfileState,
+} from './profile-merge.js';

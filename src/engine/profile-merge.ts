@@ -129,15 +129,22 @@ export function mergeProfileStates(
 }
 
 /**
- * Undoes the trait side of a merge on the survivor. For each key in `traitsFromMerged` whose
- * value and write metadata on the survivor are still exactly the merged profile's (nothing wrote
- * it since the merge), the survivor gets back its own pre-merge value, or loses the key if it had
- * none. Also removes the merged profile (and the profiles merged into it) from `mergedIds`, and
- * the merged profile's identifiers that the survivor did not have before.
+ * Undoes a merge on the survivor, giving back what nothing has changed since:
+ * - traits: for each key in `traitsFromMerged` whose value and write metadata on the survivor are
+ *   still exactly the merged profile's, the survivor gets back its own pre-merge value, or loses
+ *   the key if it had none;
+ * - sticky variants: an experience whose lock is still exactly the merged profile's (the merge
+ *   kept the earlier lock) goes back to the survivor's own lock, or to none;
+ * - the event count loses the merged profile's events, which go back to its timeline, and the
+ *   creation time (with its creator) is the survivor's own again where the merge took the merged
+ *   profile's earlier one;
+ * - `mergedIds` loses the merged profile (and the profiles merged into it), and `identifiers` the
+ *   merged profile's identifiers that the survivor did not have before.
  *
- * Counters, sessions and sticky variants are not split back: that needs the event history.
+ * Sessions, first and last event times and audience counters are not split back: which part of them
+ * each side made is not kept (only the event history could tell).
  */
-export function unmergeTraits(
+export function unmergeProfileState(
   survivor: ProfileState,
   survivorBefore: ProfileState,
   merged: ProfileState,
@@ -175,7 +182,40 @@ export function unmergeTraits(
     ...survivor,
     traits,
     traitMeta,
+    stickyVariants: unmergeStickyVariants(survivor, survivorBefore, merged),
+    metadata: unmergeMetadata(survivor.metadata, survivorBefore.metadata, merged.metadata),
     identifiers: survivor.identifiers.filter((id) => !givenBack.has(identifierKey(id))),
     mergedIds: survivor.mergedIds.filter((id) => !removedIds.has(id)),
+  };
+}
+
+/** The survivor's locks, with those the merge took from `merged` (and kept since) given back. */
+function unmergeStickyVariants(
+  survivor: ProfileState,
+  survivorBefore: ProfileState,
+  merged: ProfileState,
+): ProfileState['stickyVariants'] {
+  const locks = { ...survivor.stickyVariants };
+  for (const [experienceId, given] of Object.entries(merged.stickyVariants)) {
+    const now = getOwn(survivor.stickyVariants, experienceId);
+    if (now?.variantIndex !== given.variantIndex || now.at !== given.at) continue;
+    const own = getOwn(survivorBefore.stickyVariants, experienceId);
+    if (own === undefined) delete locks[experienceId];
+    else setOwn(locks, experienceId, { ...own });
+  }
+  return locks;
+}
+
+function unmergeMetadata(
+  now: ProfileMetadata,
+  before: ProfileMetadata,
+  merged: ProfileMetadata,
+): ProfileMetadata {
+  const tookMergedOrigin =
+    now.createdAt === merged.createdAt && merged.createdAt < before.createdAt;
+  return {
+    ...now,
+    ...(tookMergedOrigin && { createdAt: before.createdAt, createdBy: before.createdBy }),
+    eventCount: Math.max(0, now.eventCount - merged.eventCount),
   };
 }

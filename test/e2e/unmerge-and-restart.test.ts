@@ -8,7 +8,7 @@ beforeAll(async () => {
 afterAll(() => server.destroy());
 
 describe('unmerge', () => {
-  it('gives back the identifiers, the traits only the merged side set, and its events', async () => {
+  it('gives back the identifiers, the traits, sticky variants and events the merged side brought', async () => {
     const { request } = server;
     const t = (m: number) => new Date(Date.UTC(2026, 10, 3, 8, m)).toISOString();
     await request('POST', '/v1/events', {
@@ -29,6 +29,15 @@ describe('unmerge', () => {
           traits: { favourite: 'toys', tier: 'b' },
           timestamp: t(6),
         },
+        {
+          type: 'component',
+          messageId: mid(),
+          anonymousId: 'shared-tablet',
+          componentId: 'hero',
+          experienceId: 'exp-toys',
+          variantIndex: 1,
+          timestamp: t(6),
+        },
       ],
     });
     const tablet = (await request('GET', '/v1/profiles/anonymousId:shared-tablet')).body;
@@ -47,6 +56,8 @@ describe('unmerge', () => {
     const merged = (await request('GET', '/v1/profiles/userId:kim')).body;
     expect(merged.traits).toEqual({ name: 'Kim', tier: 'b', favourite: 'toys' });
     expect(merged.mergedIds).toEqual([tablet.id]);
+    expect(Object.keys(merged.stickyVariants)).toEqual(['exp-toys']);
+    expect(merged.metadata.eventCount).toBe(5);
 
     const [merge] = (await request('GET', '/v1/profiles/userId:kim/merges')).body.data;
     const undo = await request('POST', `/v1/profiles/userId:kim/merges/${merge.id}/undo`);
@@ -55,13 +66,18 @@ describe('unmerge', () => {
     const kim = (await request('GET', '/v1/profiles/userId:kim')).body;
     expect(kim.traits).toEqual({ name: 'Kim', tier: 'a' });
     expect(kim.mergedIds).toEqual([]);
+    // Kim's own identify and the one that merged; the tablet's three events went back to it.
+    expect(kim.metadata.eventCount).toBe(2);
+    expect(kim.stickyVariants).toEqual({});
     expect(kim.identifiers).not.toContainEqual({ type: 'anonymousId', value: 'shared-tablet' });
 
     const restored = (await request('GET', '/v1/profiles/anonymousId:shared-tablet')).body;
     expect(restored.id).toBe(tablet.id);
     expect(restored.traits).toEqual({ favourite: 'toys', tier: 'b' });
+    expect(Object.keys(restored.stickyVariants)).toEqual(['exp-toys']);
     const tabletEvents = (await request('GET', `/v1/profiles/${tablet.id}/events`)).body.data;
     expect(tabletEvents.map((e: { action: string }) => e.action).sort()).toEqual([
+      'component',
       'identify',
       'page',
     ]);

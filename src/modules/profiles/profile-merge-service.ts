@@ -1,4 +1,4 @@
-import { mergeProfileStates, unmergeTraits } from '../../engine/index.js';
+import { mergeProfileStates, unmergeProfileState } from '../../engine/index.js';
 import type { ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
@@ -130,8 +130,9 @@ export class ProfileMergeService {
 
   /**
    * Undoes a merge into the referenced profile: the merged profile comes back as it was before
-   * the merge (identifiers, traits and events), and the survivor gives back the traits only the
-   * merged side had set, unless they were overwritten since.
+   * the merge (identifiers, traits and events), and the survivor gives back what it took from the
+   * merged side and nothing changed since: traits, sticky variants, the event count and the
+   * creation time (see unmergeProfileState).
    */
   async unmerge(environmentId: string, ref: ProfileRef, mergeId: string): Promise<UnmergeResult> {
     const current = await this.queries.getProfile(environmentId, ref);
@@ -167,7 +168,7 @@ export class ProfileMergeService {
         'The profiles of this merge no longer exist as merged.',
       );
     }
-    const restoredSurvivor = unmergeTraits(
+    const restoredSurvivor = unmergeProfileState(
       survivor.state,
       record.survivorBefore,
       record.mergedBefore,
