@@ -4,7 +4,7 @@ import {
   type IdentifierType,
   UNIQUE_IDENTIFIER_TYPES,
 } from '../../engine/types.js';
-import { Precompiled } from '../../storage/precompiled.js';
+import { Precompiled, precompiledByCount } from '../../storage/precompiled.js';
 import { type RowTarget, type RowWrite, rowTarget, runRows } from '../../storage/row-writes.js';
 import type { Database } from '../../storage/schema.js';
 import { WriteConflict } from './write-conflict.js';
@@ -12,24 +12,37 @@ import { WriteConflict } from './write-conflict.js';
 type WithIdentifiers = Database & { i: Database['profile_identifiers'] };
 
 /**
- * `profile_identifiers as i` holds one of these unique identifiers in the environment. Every
- * branch repeats the environment so that each one is an indexed lookup (SQLite's multi-index OR);
- * with the environment outside the OR, SQLite scanned the environment's identifiers, which made
- * each identify cost O(profiles).
+ * `profile_identifiers as i` holds one of `count` unique identifiers in the environment, with
+ * placeholder values: a statement's shape, compiled once per count (see precompiledByCount; building
+ * the condition afresh costs more than the lookup), run with {@link anyUniqueIdentifierParameters}.
+ * Every branch repeats the environment so that each one is an indexed lookup (SQLite's multi-index
+ * OR); with the environment outside the OR, SQLite scanned the environment's identifiers, which
+ * made each identify cost O(profiles).
  */
-export function anyUniqueIdentifier(environmentId: string, identifiers: readonly Identifier[]) {
+export function anyUniqueIdentifierShape(count: number) {
   return (eb: ExpressionBuilder<WithIdentifiers, 'i'>) =>
     eb.or(
-      identifiers.map((identifier) =>
+      Array.from({ length: count }, () =>
         eb.and([
-          eb('i.environment_id', '=', environmentId),
+          eb('i.environment_id', '=', ''),
           eb('i.is_unique', '=', 1),
-          eb('i.type', '=', identifier.type),
-          eb('i.value', '=', identifier.value),
+          eb('i.type', '=', ''),
+          eb('i.value', '=', ''),
         ]),
       ),
     );
 }
+
+/** The parameters of {@link anyUniqueIdentifierShape}'s condition, in its order. */
+export function anyUniqueIdentifierParameters(
+  environmentId: string,
+  identifiers: readonly Identifier[],
+): unknown[] {
+  return identifiers.flatMap((identifier) => [environmentId, 1, identifier.type, identifier.value]);
+}
+
+/** At most this many identifiers per lookup statement (one statement shape per count). */
+export const IDENTIFIERS_PER_LOOKUP = 100;
 
 /** SQL for the identity graph: which profile owns which identifier. */
 export class IdentityStore {
@@ -37,6 +50,10 @@ export class IdentityStore {
   private readonly selectOwners: Precompiled<{ profile_id: string }>;
   /** A new profile's identifiers (and a merge's), at most 100 per statement. */
   private readonly target: RowTarget;
+  /** {@link findOwners}' statement, per count of identifiers. */
+  private readonly selectOwnersOf: (
+    count: number,
+  ) => Precompiled<{ type: string; value: string; profile_id: string }>;
 
   constructor(private readonly db: Kysely<Database>) {
     this.selectOwners = Precompiled.of(
@@ -47,6 +64,12 @@ export class IdentityStore {
         .where('type', '=', '')
         .where('value', '=', '')
         .orderBy('profile_id'),
+    );
+    this.selectOwnersOf = precompiledByCount((count) =>
+      db
+        .selectFrom('profile_identifiers as i')
+        .select(['i.type', 'i.value', 'i.profile_id'])
+        .where(anyUniqueIdentifierShape(count)),
     );
     const row = {
       environment_id: '',
@@ -84,13 +107,14 @@ export class IdentityStore {
   /** Owners of several unique identifiers at once, keyed `type:value`. */
   async findOwners(environmentId: string, identifiers: Identifier[]): Promise<Map<string, string>> {
     const owners = new Map<string, string>();
-    if (identifiers.length === 0) return owners;
-    const rows = await this.db
-      .selectFrom('profile_identifiers as i')
-      .select(['i.type', 'i.value', 'i.profile_id'])
-      .where(anyUniqueIdentifier(environmentId, identifiers))
-      .execute();
-    for (const row of rows) owners.set(`${row.type}:${row.value}`, row.profile_id);
+    for (let at = 0; at < identifiers.length; at += IDENTIFIERS_PER_LOOKUP) {
+      const chunk = identifiers.slice(at, at + IDENTIFIERS_PER_LOOKUP);
+      const { rows } = await this.selectOwnersOf(chunk.length).execute(
+        this.db,
+        anyUniqueIdentifierParameters(environmentId, chunk),
+      );
+      for (const row of rows) owners.set(`${row.type}:${row.value}`, row.profile_id);
+    }
     return owners;
   }
 

@@ -6,10 +6,14 @@ import {
   UNIQUE_IDENTIFIER_TYPES,
 } from '../../engine/types.js';
 import { parseStored } from '../../lib/json.js';
-import { Precompiled } from '../../storage/precompiled.js';
+import { Precompiled, precompiledByCount } from '../../storage/precompiled.js';
 import { type RowWrite, runRows } from '../../storage/row-writes.js';
 import type { Database } from '../../storage/schema.js';
-import { anyUniqueIdentifier } from './identity-store.js';
+import {
+  anyUniqueIdentifierParameters,
+  anyUniqueIdentifierShape,
+  IDENTIFIERS_PER_LOOKUP,
+} from './identity-store.js';
 import type { CachedProfile, ProfileCache } from './profile-cache.js';
 import { type DocumentWrites, documentRow, documentWrites } from './profile-rows.js';
 import { WriteConflict } from './write-conflict.js';
@@ -34,6 +38,10 @@ export class ProfileStore {
   // The queries of every write, compiled once (see Precompiled).
   private readonly selectById: Precompiled<Row>;
   private readonly selectByIdentifier: Precompiled<Row & { id: string }>;
+  /** {@link findByIdentifiers}' statement, per count of identifiers. */
+  private readonly selectByIdentifiers: (
+    count: number,
+  ) => Precompiled<Row & { id: string; type: string; value: string }>;
   private readonly documents: DocumentWrites;
 
   constructor(
@@ -85,6 +93,17 @@ export class ProfileStore {
         // Rows are locked in id order, so two lockers never wait on each other; otherwise the
         // order is set in JS (SQLite would sort even a single row in a temporary b-tree).
         .$if(lockRows, (qb) => qb.orderBy('p.id').forUpdate('p')),
+    );
+    this.selectByIdentifiers = precompiledByCount((count) =>
+      db
+        .selectFrom('profile_identifiers as i')
+        .innerJoin('profiles as p', (join) =>
+          join
+            .onRef('p.id', '=', 'i.profile_id')
+            .onRef('p.environment_id', '=', 'i.environment_id'),
+        )
+        .select(['i.type', 'i.value', 'p.id', 'p.version', 'p.merged_into', 'p.state'])
+        .where(anyUniqueIdentifierShape(count)),
     );
     this.documents = documentWrites(db);
   }
@@ -183,18 +202,12 @@ export class ProfileStore {
     identifiers: readonly Identifier[],
   ): Promise<Map<string, StoredProfile & { id: string }>> {
     const found = new Map<string, StoredProfile & { id: string }>();
-    for (let at = 0; at < identifiers.length; at += 100) {
-      const chunk = identifiers.slice(at, at + 100);
-      const rows = await this.db
-        .selectFrom('profile_identifiers as i')
-        .innerJoin('profiles as p', (join) =>
-          join
-            .onRef('p.id', '=', 'i.profile_id')
-            .onRef('p.environment_id', '=', 'i.environment_id'),
-        )
-        .select(['i.type', 'i.value', 'p.id', 'p.version', 'p.merged_into', 'p.state'])
-        .where(anyUniqueIdentifier(environmentId, chunk))
-        .execute();
+    for (let at = 0; at < identifiers.length; at += IDENTIFIERS_PER_LOOKUP) {
+      const chunk = identifiers.slice(at, at + IDENTIFIERS_PER_LOOKUP);
+      const { rows } = await this.selectByIdentifiers(chunk.length).execute(
+        this.db,
+        anyUniqueIdentifierParameters(environmentId, chunk),
+      );
       for (const row of rows) {
         found.set(`${row.type}:${row.value}`, {
           id: row.id,
