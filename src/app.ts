@@ -155,7 +155,7 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     privacy: new PrivacyService(repo, suppressions),
     personalization,
     consents,
-    annotations: createAnnotations(deps.storage, repo, deps.now),
+    annotations: createAnnotations(deps.storage, repo, { ingest, queries }, deps.now),
     definitions,
     jobs,
     // Exports read like the native API: its presenters are passed in (presenting is a surface's).

@@ -153,6 +153,9 @@ export interface ProfileMetadata {
 
 export const IDENTIFIER_TYPES = ['anonymousId', 'userId', 'customId', 'email', 'phone'] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
+/** Whether `type` is one of Tessera's identifier types (not another system's alternate id). */
+export const isIdentifierType = (type: string): type is IdentifierType =>
+  (IDENTIFIER_TYPES as readonly string[]).includes(type);
 /** Identifier types owned by at most one profile per environment. */
 export const UNIQUE_IDENTIFIER_TYPES: ReadonlySet<IdentifierType> = new Set([
   'anonymousId',

@@ -3,6 +3,8 @@ import {
   type AnnotationServices,
   createAnnotations,
 } from '../../src/modules/annotations/annotations-module.js';
+import { ProfileIngestService } from '../../src/modules/profiles/profile-ingest-service.js';
+import { ProfileQueryService } from '../../src/modules/profiles/profile-query-service.js';
 import { ProfileRepository } from '../../src/modules/profiles/profile-repository.js';
 import { optOutUser } from '../helpers/opt-out.js';
 import { mid, pageEvent, startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -19,7 +21,11 @@ const ANNOTATION_TABLES = ['profile_notes', 'profile_tags', 'linked_devices'] as
 beforeAll(async () => {
   server = await startTestServer();
   privacyKey = await server.createKey(['privacy']);
-  annotations = createAnnotations(server.storage, new ProfileRepository(server.storage, 50));
+  const repo = new ProfileRepository(server.storage, 50);
+  annotations = createAnnotations(server.storage, repo, {
+    ingest: new ProfileIngestService(repo),
+    queries: new ProfileQueryService(repo),
+  });
   await server.request('PUT', `/v1/surface-keys/profile-command/${SITE}`);
   env = (await server.request('GET', '/v1/environment')).body.id;
 });

@@ -4,6 +4,7 @@ import type { ProfileState } from '../../engine/types.js';
 import type { Storage } from '../../storage/storage.js';
 import { prepareEvents } from '../events/event-intake.js';
 import { ProfileIngestService } from '../profiles/profile-ingest-service.js';
+import { ProfileQueryService } from '../profiles/profile-query-service.js';
 import { ProfileRepository } from '../profiles/profile-repository.js';
 import { type AnnotationServices, createAnnotations } from './annotations-module.js';
 
@@ -21,7 +22,12 @@ beforeAll(async () => {
   ({ storage, destroy } = await openTestStorage());
   repo = new ProfileRepository(storage, 50);
   ingest = new ProfileIngestService(repo);
-  svc = createAnnotations(storage, repo, () => clock++);
+  svc = createAnnotations(
+    storage,
+    repo,
+    { ingest, queries: new ProfileQueryService(repo) },
+    () => clock++,
+  );
 });
 afterAll(() => destroy());
 

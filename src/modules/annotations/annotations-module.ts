@@ -1,5 +1,7 @@
 import type { Storage } from '../../storage/storage.js';
 import { profileWriteGuard } from '../consents/consent-guard.js';
+import type { ProfileIngestService } from '../profiles/profile-ingest-service.js';
+import type { ProfileQueryService } from '../profiles/profile-query-service.js';
 import type { ProfileRepository } from '../profiles/profile-repository.js';
 import { AlternateIdService } from './alternate-id-service.js';
 import { AlternateIdStore } from './alternate-id-store.js';
@@ -11,6 +13,7 @@ import { LabelService } from './label-service.js';
 import { LabelStore } from './label-store.js';
 import { NoteService } from './note-service.js';
 import { NoteStore } from './note-store.js';
+import { ProfileUpsertService } from './profile-upsert-service.js';
 import { TagService } from './tag-service.js';
 import { TagStore } from './tag-store.js';
 
@@ -23,6 +26,8 @@ export interface AnnotationServices {
   alternateIds: AlternateIdService;
   /** Groups, and the search index of custom fields (MyPreferences). */
   labels: LabelService;
+  /** A profile and its extras created or updated in one call (MyPreferences' profile body). */
+  upsert: ProfileUpsertService;
 }
 
 /**
@@ -34,6 +39,7 @@ export interface AnnotationServices {
 export function createAnnotations(
   storage: Storage,
   repo: ProfileRepository,
+  profiles: { ingest: ProfileIngestService; queries: ProfileQueryService },
   now: () => number = Date.now,
 ): AnnotationServices {
   const notes = new NoteStore(storage.db);
@@ -44,11 +50,15 @@ export function createAnnotations(
   const guard = profileWriteGuard(repo);
   const liveId: LiveIdResolver = (environmentId, id) => repo.profiles.findLiveId(environmentId, id);
   repo.addPersonalDataStore(new AnnotationPersonalData(notes, tags, devices, alternateIds, labels));
-  return {
-    notes: new NoteService(storage, notes, guard, now),
+  const extras = {
     tags: new TagService(storage, tags, guard, liveId, now),
-    devices: new DeviceService(storage, devices, guard, now),
     alternateIds: new AlternateIdService(storage, alternateIds, guard, liveId, now),
     labels: new LabelService(storage, labels, guard, liveId, now),
+  };
+  return {
+    ...extras,
+    notes: new NoteService(storage, notes, guard, now),
+    devices: new DeviceService(storage, devices, guard, now),
+    upsert: new ProfileUpsertService(profiles.ingest, profiles.queries, extras),
   };
 }

@@ -4,6 +4,7 @@ import type { ProfileState } from '../../engine/types.js';
 import type { Storage } from '../../storage/storage.js';
 import { prepareEvents } from '../events/event-intake.js';
 import { ProfileIngestService } from '../profiles/profile-ingest-service.js';
+import { ProfileQueryService } from '../profiles/profile-query-service.js';
 import { ProfileRepository } from '../profiles/profile-repository.js';
 import { type AnnotationServices, createAnnotations } from './annotations-module.js';
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
   ({ storage, destroy } = await openTestStorage());
   repo = new ProfileRepository(storage, 50);
   ingest = new ProfileIngestService(repo);
-  svc = createAnnotations(storage, repo);
+  svc = createAnnotations(storage, repo, { ingest, queries: new ProfileQueryService(repo) });
 });
 afterAll(() => destroy());
 

@@ -1,4 +1,4 @@
-import { IDENTIFIER_TYPES, type IdentifierType } from '../../engine/types.js';
+import { IDENTIFIER_TYPES, type IdentifierType, isIdentifierType } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 
 /** How a request names a profile: Tessera's id, or one of its identifiers. */
@@ -22,13 +22,13 @@ export function parseProfileRef(ref: string): ProfileRef {
     throw new AppError('invalid_reference', 'The identifier value is empty or too long.');
   }
   if (type === 'id') return { kind: 'id', id: value };
-  if (!(IDENTIFIER_TYPES as readonly string[]).includes(type)) {
+  if (!isIdentifierType(type)) {
     throw new AppError(
       'invalid_reference',
       `Unknown identifier type "${type}"; use id, ${IDENTIFIER_TYPES.join(', ')}.`,
     );
   }
-  return { kind: 'identifier', type: type as IdentifierType, value };
+  return { kind: 'identifier', type, value };
 }
 
 /** A stable string for a reference, used as the in-process write-slot key. */

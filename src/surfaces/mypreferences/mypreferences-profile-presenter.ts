@@ -1,13 +1,7 @@
 import type { JsonObject, ProfileState } from '../../engine/types.js';
 import type { AlternateId } from '../../modules/annotations/alternate-id-service.js';
 import type { AnnotationServices } from '../../modules/annotations/annotations-module.js';
-
-/**
- * Custom fields are traits named `customFields.<Name>`, one trait per field: traits merge per
- * top-level key by event time, so one `customFields` object would be replaced whole by a write
- * that names only some of its fields.
- */
-export const CUSTOM_FIELD_PREFIX = 'customFields.';
+import { CUSTOM_FIELD_PREFIX } from '../../modules/annotations/profile-upsert-service.js';
 
 /** What a profile carries outside its document: alternate ids, tags and groups. */
 export interface ProfileExtras {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { ProfileState } from '../../engine/types.js';
+import { isIdentifierType, type ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import type { AnnotationServices } from '../../modules/annotations/annotations-module.js';
 import type { ProfileIngestService } from '../../modules/profiles/profile-ingest-service.js';
@@ -14,9 +14,11 @@ import {
   ProfileSchema,
   plainJson,
 } from './mypreferences-profile-schemas.js';
-import { isTesseraType, upsertProfile } from './mypreferences-profile-upsert.js';
 
 export { presentMyPreferencesProfile } from './mypreferences-profile-presenter.js';
+
+/** The source profiles written through this dialect are recorded with. */
+const SOURCE = 'mypreferences';
 
 export interface MyPreferencesServices {
   ingest: ProfileIngestService;
@@ -39,7 +41,7 @@ export async function findProfilesByRef(
 ): Promise<ProfileState[]> {
   const colon = ref.indexOf(':');
   const type = ref.slice(0, colon);
-  if (colon > 0 && type !== 'id' && !isTesseraType(type)) {
+  if (colon > 0 && type !== 'id' && !isIdentifierType(type)) {
     const value = ref.slice(colon + 1);
     if (value.length === 0) throw new AppError('invalid_reference');
     const id = await services.annotations.alternateIds.findProfileId(environmentId, {
@@ -105,7 +107,18 @@ export function profileRoutes(services: MyPreferencesServices): FastifyPluginAsy
       },
       async (request, reply) => {
         const environmentId = environmentOf(request);
-        const profile = await upsertProfile(services, environmentId, request.body);
+        const { AlternateIds, Traits, CustomFields, Tags, Groups } = request.body;
+        const profile = await services.annotations.upsert.upsert(
+          environmentId,
+          {
+            identifiers: AlternateIds.map((i) => ({ type: i.Type, value: i.Value })),
+            traits: { ...Traits },
+            customFields: { ...CustomFields },
+            tags: Tags ?? [],
+            groups: Groups ?? [],
+          },
+          SOURCE,
+        );
         if (!profile) return reply.status(202).send({ ProfileId: null, Suppressed: true });
         return presentWithExtras(services.annotations, environmentId, profile);
       },

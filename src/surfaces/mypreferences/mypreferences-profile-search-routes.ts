@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ProfileState } from '../../engine/types.js';
+import { isIdentifierType, type ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { fieldText } from '../../modules/annotations/label-service.js';
+import { CUSTOM_FIELD_PREFIX } from '../../modules/annotations/profile-upsert-service.js';
 import { environmentOf } from '../../platform/auth.js';
-import { CUSTOM_FIELD_PREFIX, presentWithExtras } from './mypreferences-profile-presenter.js';
+import { presentWithExtras } from './mypreferences-profile-presenter.js';
 import {
   ClientParams,
   findProfilesByRef,
@@ -14,7 +15,6 @@ import {
   ProfileSearchQuerySchema,
   plainJson,
 } from './mypreferences-profile-schemas.js';
-import { isTesseraType } from './mypreferences-profile-upsert.js';
 
 /** Most profiles one search answers. */
 const SEARCH_LIMIT = 100;
@@ -94,7 +94,7 @@ async function search(
     });
   }
   if (name === 'alternateId') return findProfilesByRef(services, environmentId, value);
-  if (isTesseraType(name)) {
+  if (isIdentifierType(name)) {
     return services.queries.findProfiles(environmentId, { kind: 'identifier', type: name, value });
   }
   throw new AppError('validation_failed', `Unknown search criterion "${name}".`);

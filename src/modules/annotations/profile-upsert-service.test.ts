@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestStorage } from '../../../test/helpers/test-database.js';
+import type { Storage } from '../../storage/storage.js';
+import { ProfileIngestService } from '../profiles/profile-ingest-service.js';
+import { ProfileQueryService } from '../profiles/profile-query-service.js';
+import { ProfileRepository } from '../profiles/profile-repository.js';
+import { type AnnotationServices, createAnnotations } from './annotations-module.js';
+import type { ProfileUpsert } from './profile-upsert-service.js';
+
+let storage: Storage;
+let destroy: () => Promise<void>;
+let svc: AnnotationServices;
+let queries: ProfileQueryService;
+const ENV = 'env-upsert';
+
+beforeAll(async () => {
+  ({ storage, destroy } = await openTestStorage());
+  const repo = new ProfileRepository(storage, 50);
+  queries = new ProfileQueryService(repo);
+  svc = createAnnotations(storage, repo, { ingest: new ProfileIngestService(repo), queries });
+});
+afterAll(() => destroy());
+
+const upsert = (input: Partial<ProfileUpsert> & Pick<ProfileUpsert, 'identifiers'>) =>
+  svc.upsert.upsert(ENV, { traits: {}, customFields: {}, tags: [], groups: [], ...input }, 'test');
+
+describe('ProfileUpsertService', () => {
+  it('creates a profile named by a new alternate id under the first unique identifier given', async () => {
+    const created = await upsert({
+      identifiers: [
+        { type: 'CRM', value: 'c-1' },
+        { type: 'email', value: 'c1@example.com' },
+        { type: 'userId', value: 'upsert-u1' },
+      ],
+      traits: { name: 'Ada' },
+      customFields: { Plan: 'gold' },
+      tags: ['vip'],
+      groups: ['beta'],
+    });
+    expect(created!.identifiers).toContainEqual({ type: 'userId', value: 'upsert-u1' });
+    expect(created!.traits).toMatchObject({ name: 'Ada', 'customFields.Plan': 'gold' });
+    expect(await svc.alternateIds.findProfileId(ENV, { type: 'CRM', value: 'c-1' })).toBe(
+      created!.id,
+    );
+    expect((await svc.tags.tagsOfProfile(ENV, created!)).map((t) => t.name)).toEqual(['vip']);
+
+    // Named again by the alternate id alone: the same profile, updated.
+    const updated = await upsert({
+      identifiers: [{ type: 'CRM', value: 'c-1' }],
+      customFields: { Plan: 'platinum' },
+    });
+    expect(updated!.id).toBe(created!.id);
+    expect(updated!.traits['customFields.Plan']).toBe('platinum');
+    expect(await svc.labels.profilesWithField(ENV, 'Plan', 'platinum')).toEqual([created!.id]);
+  });
+
+  it('refuses an alternate id held by another profile before writing anything', async () => {
+    await upsert({
+      identifiers: [
+        { type: 'CRM', value: 'c-2' },
+        { type: 'userId', value: 'u-2' },
+      ],
+    });
+    await expect(
+      upsert({
+        identifiers: [
+          { type: 'userId', value: 'u-3' },
+          { type: 'CRM', value: 'c-2' },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'identity_conflict' });
+    expect(
+      await queries.findProfiles(ENV, { kind: 'identifier', type: 'userId', value: 'u-3' }),
+    ).toEqual([]);
+  });
+
+  it('refuses custom field names that are empty or longer than 100 characters', async () => {
+    await expect(
+      upsert({ identifiers: [{ type: 'userId', value: 'u-4' }], customFields: { '': 1 } }),
+    ).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(
+      upsert({
+        identifiers: [{ type: 'userId', value: 'u-4' }],
+        customFields: { ['x'.repeat(101)]: 1 },
+      }),
+    ).rejects.toMatchObject({ code: 'validation_failed' });
+    expect(
+      await queries.findProfiles(ENV, { kind: 'identifier', type: 'userId', value: 'u-4' }),
+    ).toEqual([]);
+  });
+});

@@ -1,0 +1,139 @@
+import { isIdentifierType, type ProfileState } from '../../engine/types.js';
+import { AppError } from '../../errors/app-error.js';
+import { newId } from '../../lib/ids.js';
+import { prepareEvents } from '../events/event-intake.js';
+import type { ProfileIngestService } from '../profiles/profile-ingest-service.js';
+import type { ProfileQueryService } from '../profiles/profile-query-service.js';
+import type { ProfileRef } from '../profiles/profile-ref.js';
+import type { AlternateId, AlternateIdService } from './alternate-id-service.js';
+import type { LabelService } from './label-service.js';
+import type { TagService } from './tag-service.js';
+
+/**
+ * Custom fields are traits named `customFields.<Name>`, one trait per field: traits merge per
+ * top-level key by event time, so one `customFields` object would be replaced whole by a write
+ * that names only some of its fields.
+ */
+export const CUSTOM_FIELD_PREFIX = 'customFields.';
+
+/** Identifier types that may create a profile (the unique ones). */
+const CREATING: ReadonlySet<string> = new Set(['userId', 'anonymousId', 'customId']);
+
+/** A profile with its extras, as one call creates or updates it (MyPreferences' profile body). */
+export interface ProfileUpsert {
+  /**
+   * In the caller's order; the first names the profile. Each is one of Tessera's identifier types
+   * (userId, email, …) or an alternate id of another system (any other type).
+   */
+  identifiers: AlternateId[];
+  traits: Record<string, unknown>;
+  /** Fields by name: kept as traits under {@link CUSTOM_FIELD_PREFIX} and indexed for search. */
+  customFields: Record<string, unknown>;
+  tags: string[];
+  groups: string[];
+}
+
+/**
+ * Creates or updates the profile an upsert names, then attaches its extras (alternate ids, tags,
+ * groups, the custom-field index). The first identifier names the profile: a Tessera identifier
+ * as the ingest path knows it, or an alternate id held by a profile. An alternate id nobody holds
+ * creates the profile under the first unique Tessera identifier among the others, else under a
+ * fresh anonymousId. Alternate ids held by another profile answer `identity_conflict` before
+ * anything is written.
+ */
+export class ProfileUpsertService {
+  constructor(
+    private readonly ingest: ProfileIngestService,
+    private readonly queries: ProfileQueryService,
+    private readonly extras: {
+      alternateIds: AlternateIdService;
+      tags: TagService;
+      labels: LabelService;
+    },
+  ) {}
+
+  /** The profile as stored; null when the person opted out and nothing was stored. */
+  async upsert(
+    environmentId: string,
+    input: ProfileUpsert,
+    source: string,
+  ): Promise<ProfileState | null> {
+    checkFieldNames(input.customFields);
+    const external = input.identifiers.filter((i) => !isIdentifierType(i.type));
+    const owners = await Promise.all(
+      external.map((id) => this.extras.alternateIds.findProfileId(environmentId, id)),
+    );
+    const { ref, targetId } = await this.target(environmentId, input.identifiers, owners[0]);
+    const other = owners.findIndex((owner) => owner !== undefined && owner !== targetId);
+    if (other !== -1) {
+      throw new AppError(
+        'identity_conflict',
+        `The alternate id ${external[other]!.type}:${external[other]!.value} belongs to another profile.`,
+      );
+    }
+
+    const traits: Record<string, unknown> = { ...input.traits };
+    for (const [name, value] of Object.entries(input.customFields)) {
+      traits[CUSTOM_FIELD_PREFIX + name] = value;
+    }
+    const event: Record<string, unknown> = { type: 'identify', traits };
+    if (ref.kind === 'identifier' && ref.type === 'userId') event.userId = ref.value;
+    for (const id of input.identifiers.slice(1)) {
+      if (id.type === 'userId' || id.type === 'anonymousId') event[id.type] = id.value;
+    }
+    const events = prepareEvents([event], { receivedAt: Date.now(), requireProfileKey: false });
+    const result = await this.ingest.ingestForProfile({ environmentId, source }, ref, events);
+    // Nothing is stored for an opted-out person (the core dropped the events): acknowledged.
+    if (!result.profile && result.suppressed > 0) return null;
+    if (!result.profile) throw new AppError('profile_not_found');
+    const profile = result.profile;
+
+    const { alternateIds, tags, labels } = this.extras;
+    await alternateIds.linkAlternateIds(environmentId, profile, external);
+    for (const name of input.tags) await tags.assignTagByName(environmentId, profile, name);
+    await labels.addGroups(environmentId, profile, input.groups);
+    // Index what the document ended with: a late event may have lost to a newer value.
+    const indexed: Record<string, unknown> = {};
+    for (const name of Object.keys(input.customFields)) {
+      indexed[name] = profile.traits[CUSTOM_FIELD_PREFIX + name] ?? null;
+    }
+    await labels.indexFields(environmentId, profile, indexed);
+    return profile;
+  }
+
+  /** The reference to ingest under, and the live profile it names now (undefined: new). */
+  private async target(
+    environmentId: string,
+    ids: AlternateId[],
+    firstOwner: string | undefined,
+  ): Promise<{ ref: ProfileRef; targetId: string | undefined }> {
+    const first = ids[0]!;
+    let ref: ProfileRef;
+    if (isIdentifierType(first.type)) {
+      ref = { kind: 'identifier', type: first.type, value: first.value };
+    } else {
+      if (firstOwner) return { ref: { kind: 'id', id: firstOwner }, targetId: firstOwner };
+      const creator = ids.find((i) => CREATING.has(i.type));
+      ref =
+        creator && isIdentifierType(creator.type)
+          ? { kind: 'identifier', type: creator.type, value: creator.value }
+          : { kind: 'identifier', type: 'anonymousId', value: newId() };
+    }
+    const profiles = await this.queries.findProfiles(environmentId, ref);
+    return { ref, targetId: profiles.length === 1 ? profiles[0]!.id : undefined };
+  }
+}
+
+function checkFieldNames(fields: Record<string, unknown>): void {
+  const bad = Object.keys(fields).filter((name) => name.length === 0 || name.length > 100);
+  if (bad.length > 0) {
+    throw new AppError(
+      'validation_failed',
+      undefined,
+      bad.map((name) => ({
+        field: `customFields.${name}`,
+        message: 'names are 1 to 100 characters',
+      })),
+    );
+  }
+}
