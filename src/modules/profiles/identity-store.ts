@@ -12,37 +12,49 @@ import { WriteConflict } from './write-conflict.js';
 type WithIdentifiers = Database & { i: Database['profile_identifiers'] };
 
 /**
- * `profile_identifiers as i` holds one of `count` unique identifiers in the environment, with
- * placeholder values: a statement's shape, compiled once per count (see precompiledByCount; building
- * the condition afresh costs more than the lookup), run with {@link anyUniqueIdentifierParameters}.
- * Every branch repeats the environment so that each one is an indexed lookup (SQLite's multi-index
- * OR); with the environment outside the OR, SQLite scanned the environment's identifiers, which
- * made each identify cost O(profiles).
+ * `profile_identifiers as i` holds, in the environment, a unique identifier of one type with one
+ * of `count` values, as placeholders: a statement's shape, compiled once per count (see
+ * precompiledByCount; building the condition afresh costs more than the lookup), run with
+ * {@link uniqueLookupParameters}. One statement per type with an IN list of values: SQLite seeks
+ * the unique index once per value, where an OR of (type, value) pairs cost it six times as much
+ * (2.6 ms for 50 identifiers against 0.43), and PostgreSQL scans it with `= ANY`.
  */
-export function anyUniqueIdentifierShape(count: number) {
+export function uniqueLookupShape(count: number) {
   return (eb: ExpressionBuilder<WithIdentifiers, 'i'>) =>
-    eb.or(
-      Array.from({ length: count }, () =>
-        eb.and([
-          eb('i.environment_id', '=', ''),
-          eb('i.is_unique', '=', 1),
-          eb('i.type', '=', ''),
-          eb('i.value', '=', ''),
-        ]),
-      ),
-    );
+    eb.and([
+      eb('i.environment_id', '=', ''),
+      eb('i.is_unique', '=', 1),
+      eb('i.type', '=', ''),
+      eb('i.value', 'in', Array<string>(count).fill('')),
+    ]);
 }
 
-/** The parameters of {@link anyUniqueIdentifierShape}'s condition, in its order. */
-export function anyUniqueIdentifierParameters(
-  environmentId: string,
-  identifiers: readonly Identifier[],
-): unknown[] {
-  return identifiers.flatMap((identifier) => [environmentId, 1, identifier.type, identifier.value]);
+/** One lookup of {@link uniqueLookupShape}: a type and at most 100 of its values. */
+export interface UniqueLookup {
+  type: string;
+  values: string[];
 }
 
-/** At most this many identifiers per lookup statement (one statement shape per count). */
-export const IDENTIFIERS_PER_LOOKUP = 100;
+/** The lookups that find `identifiers`: by type, at most 100 values each. */
+export function uniqueLookupsOf(identifiers: readonly Identifier[]): UniqueLookup[] {
+  const byType = new Map<string, string[]>();
+  for (const { type, value } of identifiers) {
+    const values = byType.get(type);
+    if (values) values.push(value);
+    else byType.set(type, [value]);
+  }
+  const lookups: UniqueLookup[] = [];
+  for (const [type, values] of byType) {
+    for (let at = 0; at < values.length; at += 100)
+      lookups.push({ type, values: values.slice(at, at + 100) });
+  }
+  return lookups;
+}
+
+/** The parameters of {@link uniqueLookupShape}'s condition, in its order. */
+export function uniqueLookupParameters(environmentId: string, lookup: UniqueLookup): unknown[] {
+  return [environmentId, 1, lookup.type, ...lookup.values];
+}
 
 /** SQL for the identity graph: which profile owns which identifier. */
 export class IdentityStore {
@@ -69,7 +81,7 @@ export class IdentityStore {
       db
         .selectFrom('profile_identifiers as i')
         .select(['i.type', 'i.value', 'i.profile_id'])
-        .where(anyUniqueIdentifierShape(count)),
+        .where(uniqueLookupShape(count)),
     );
     const row = {
       environment_id: '',
@@ -107,14 +119,15 @@ export class IdentityStore {
   /** Owners of several unique identifiers at once, keyed `type:value`. */
   async findOwners(environmentId: string, identifiers: Identifier[]): Promise<Map<string, string>> {
     const owners = new Map<string, string>();
-    for (let at = 0; at < identifiers.length; at += IDENTIFIERS_PER_LOOKUP) {
-      const chunk = identifiers.slice(at, at + IDENTIFIERS_PER_LOOKUP);
-      const { rows } = await this.selectOwnersOf(chunk.length).execute(
-        this.db,
-        anyUniqueIdentifierParameters(environmentId, chunk),
-      );
-      for (const row of rows) owners.set(`${row.type}:${row.value}`, row.profile_id);
-    }
+    await Promise.all(
+      uniqueLookupsOf(identifiers).map(async (lookup) => {
+        const { rows } = await this.selectOwnersOf(lookup.values.length).execute(
+          this.db,
+          uniqueLookupParameters(environmentId, lookup),
+        );
+        for (const row of rows) owners.set(`${row.type}:${row.value}`, row.profile_id);
+      }),
+    );
     return owners;
   }
 

@@ -9,11 +9,7 @@ import { parseStored } from '../../lib/json.js';
 import { Precompiled, precompiledByCount } from '../../storage/precompiled.js';
 import { type RowWrite, runRows } from '../../storage/row-writes.js';
 import type { Database } from '../../storage/schema.js';
-import {
-  anyUniqueIdentifierParameters,
-  anyUniqueIdentifierShape,
-  IDENTIFIERS_PER_LOOKUP,
-} from './identity-store.js';
+import { uniqueLookupParameters, uniqueLookupShape, uniqueLookupsOf } from './identity-store.js';
 import type { CachedProfile, ProfileCache } from './profile-cache.js';
 import { type DocumentWrites, documentRow, documentWrites } from './profile-rows.js';
 import { WriteConflict } from './write-conflict.js';
@@ -103,7 +99,7 @@ export class ProfileStore {
             .onRef('p.environment_id', '=', 'i.environment_id'),
         )
         .select(['i.type', 'i.value', 'p.id', 'p.version', 'p.merged_into', 'p.state'])
-        .where(anyUniqueIdentifierShape(count)),
+        .where(uniqueLookupShape(count)),
     );
     this.documents = documentWrites(db);
   }
@@ -202,21 +198,22 @@ export class ProfileStore {
     identifiers: readonly Identifier[],
   ): Promise<Map<string, StoredProfile & { id: string }>> {
     const found = new Map<string, StoredProfile & { id: string }>();
-    for (let at = 0; at < identifiers.length; at += IDENTIFIERS_PER_LOOKUP) {
-      const chunk = identifiers.slice(at, at + IDENTIFIERS_PER_LOOKUP);
-      const { rows } = await this.selectByIdentifiers(chunk.length).execute(
-        this.db,
-        anyUniqueIdentifierParameters(environmentId, chunk),
-      );
-      for (const row of rows) {
-        found.set(`${row.type}:${row.value}`, {
-          id: row.id,
-          state: this.stateOf(row.id, row, undefined),
-          version: row.version,
-          mergedInto: row.merged_into,
-        });
-      }
-    }
+    await Promise.all(
+      uniqueLookupsOf(identifiers).map(async (lookup) => {
+        const { rows } = await this.selectByIdentifiers(lookup.values.length).execute(
+          this.db,
+          uniqueLookupParameters(environmentId, lookup),
+        );
+        for (const row of rows) {
+          found.set(`${row.type}:${row.value}`, {
+            id: row.id,
+            state: this.stateOf(row.id, row, undefined),
+            version: row.version,
+            mergedInto: row.merged_into,
+          });
+        }
+      }),
+    );
     return found;
   }
 
