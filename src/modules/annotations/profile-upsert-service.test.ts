@@ -25,7 +25,7 @@ const upsert = (input: Partial<ProfileUpsert> & Pick<ProfileUpsert, 'identifiers
   svc.upsert.upsert(ENV, { traits: {}, customFields: {}, tags: [], groups: [], ...input }, 'test');
 
 describe('ProfileUpsertService', () => {
-  it('creates a profile named by a new alternate id under the first unique identifier given', async () => {
+  it('creates a profile named by a new alternate id under the first unique identifier given, found again by its custom field', async () => {
     const created = await upsert({
       identifiers: [
         { type: 'CRM', value: 'c-1' },
@@ -51,7 +51,9 @@ describe('ProfileUpsertService', () => {
     });
     expect(updated!.id).toBe(created!.id);
     expect(updated!.traits['customFields.Plan']).toBe('platinum');
-    expect(await svc.labels.profilesWithField(ENV, 'Plan', 'platinum')).toEqual([created!.id]);
+    const found = await svc.upsert.findByCustomField(ENV, 'Plan', 'platinum');
+    expect(found.map((p) => p.id)).toEqual([created!.id]);
+    expect(await svc.upsert.findByCustomField(ENV, 'Plan', 'gold')).toEqual([]);
   });
 
   it('refuses an alternate id held by another profile before writing anything', async () => {

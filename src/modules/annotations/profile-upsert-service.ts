@@ -6,7 +6,7 @@ import type { ProfileIngestService } from '../profiles/profile-ingest-service.js
 import type { ProfileQueryService } from '../profiles/profile-query-service.js';
 import type { ProfileRef } from '../profiles/profile-ref.js';
 import type { AlternateId, AlternateIdService } from './alternate-id-service.js';
-import type { LabelService } from './label-service.js';
+import { fieldText, type LabelService } from './label-service.js';
 import type { TagService } from './tag-service.js';
 
 /**
@@ -99,6 +99,25 @@ export class ProfileUpsertService {
     }
     await labels.indexFields(environmentId, profile, indexed);
     return profile;
+  }
+
+  /**
+   * Live profiles whose custom field `name` holds `value` now: the index (refreshed after each
+   * upsert) finds the candidates, and the document has the last word.
+   */
+  async findByCustomField(
+    environmentId: string,
+    name: string,
+    value: string,
+  ): Promise<ProfileState[]> {
+    const ids = await this.extras.labels.profilesWithField(environmentId, name, value);
+    const found = await Promise.all(
+      ids.map((id) => this.queries.findProfiles(environmentId, { kind: 'id', id })),
+    );
+    return found.flat().filter((profile) => {
+      const current = profile.traits[CUSTOM_FIELD_PREFIX + name];
+      return current !== undefined && current !== null && fieldText(current) === value;
+    });
   }
 
   /** The reference to ingest under, and the live profile it names now (undefined: new). */

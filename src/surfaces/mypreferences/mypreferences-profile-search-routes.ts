@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isIdentifierType, type ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
-import { fieldText } from '../../modules/annotations/label-service.js';
-import { CUSTOM_FIELD_PREFIX } from '../../modules/annotations/profile-upsert-service.js';
 import { environmentOf } from '../../platform/auth.js';
 import { presentWithExtras } from './mypreferences-profile-presenter.js';
 import {
@@ -85,13 +83,11 @@ async function search(
     );
   }
   if (name.startsWith('customField.')) {
-    const field = name.slice('customField.'.length);
-    const ids = await annotations.labels.profilesWithField(environmentId, field, value);
-    // The index is refreshed after each write; the document has the last word.
-    return (await load(services, environmentId, ids)).filter((p) => {
-      const current = p.traits[CUSTOM_FIELD_PREFIX + field];
-      return current !== undefined && current !== null && fieldText(current) === value;
-    });
+    return annotations.upsert.findByCustomField(
+      environmentId,
+      name.slice('customField.'.length),
+      value,
+    );
   }
   if (name === 'alternateId') return findProfilesByRef(services, environmentId, value);
   if (isIdentifierType(name)) {
