@@ -141,8 +141,8 @@ export function mergeProfileStates(
  * - `mergedIds` loses the merged profile (and the profiles merged into it), and `identifiers` the
  *   merged profile's identifiers that the survivor did not have before.
  *
- * Sessions, first and last event times and audience counters are not split back: which part of them
- * each side made is not kept (only the event history could tell).
+ * Sessions, first and last event times and audience counters are not split back: which part of
+ * them each side made is not kept (only the event history could tell).
  */
 export function unmergeProfileState(
   survivor: ProfileState,
