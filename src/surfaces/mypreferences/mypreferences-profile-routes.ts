@@ -3,7 +3,6 @@ import { Type } from 'typebox';
 import { isIdentifierType, type ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import type { AnnotationServices } from '../../modules/annotations/annotations-module.js';
-import type { ProfileIngestService } from '../../modules/profiles/profile-ingest-service.js';
 import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
 import { parseProfileRef } from '../../modules/profiles/profile-ref.js';
 import { environmentOf } from '../../platform/auth.js';
@@ -21,7 +20,6 @@ export { presentMyPreferencesProfile } from './mypreferences-profile-presenter.j
 const SOURCE = 'mypreferences';
 
 export interface MyPreferencesServices {
-  ingest: ProfileIngestService;
   queries: ProfileQueryService;
   annotations: AnnotationServices;
 }
