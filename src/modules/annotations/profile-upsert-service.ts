@@ -1,4 +1,8 @@
-import { isIdentifierType, type ProfileState } from '../../engine/types.js';
+import {
+  isIdentifierType,
+  type ProfileState,
+  UNIQUE_IDENTIFIER_TYPES,
+} from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { prepareEvents } from '../events/event-intake.js';
@@ -15,9 +19,6 @@ import type { TagService } from './tag-service.js';
  * that names only some of its fields.
  */
 export const CUSTOM_FIELD_PREFIX = 'customFields.';
-
-/** Identifier types that may create a profile (the unique ones). */
-const CREATING: ReadonlySet<string> = new Set(['userId', 'anonymousId', 'customId']);
 
 /** A profile with its extras, as one call creates or updates it (MyPreferences' profile body). */
 export interface ProfileUpsert {
@@ -132,7 +133,10 @@ export class ProfileUpsertService {
       ref = { kind: 'identifier', type: first.type, value: first.value };
     } else {
       if (firstOwner) return { ref: { kind: 'id', id: firstOwner }, targetId: firstOwner };
-      const creator = ids.find((i) => CREATING.has(i.type));
+      // A new profile is created under a unique identifier: the first one given, else a new one.
+      const creator = ids.find(
+        (i) => isIdentifierType(i.type) && UNIQUE_IDENTIFIER_TYPES.has(i.type),
+      );
       ref =
         creator && isIdentifierType(creator.type)
           ? { kind: 'identifier', type: creator.type, value: creator.value }
