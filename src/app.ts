@@ -117,7 +117,7 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     suppressions,
     personalization,
     false,
-    new ProfileCache(deps.config.profileCacheMib * 1024 * 1024, deps.storage.foreignEpoch),
+    new ProfileCache(deps.config.profileCacheMib * 1024 * 1024, deps.storage.foreignCommits),
   );
   const queries = new ProfileQueryService(repo);
   const memberships = new MembershipRefresh(repo);

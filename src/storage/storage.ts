@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely } from 'kysely';
-import { ForeignCommits } from './foreign-commits.js';
+import { ForeignCommits, type ForeignCommitWatch } from './foreign-commits.js';
 import { migrateToLatest } from './migrator.js';
 import { isPostgresUrl, openPostgres } from './postgres.js';
 import { runDirectly } from './precompiled.js';
@@ -43,14 +43,11 @@ export interface Storage {
    */
   writeRows(rows: RowWrite[], options?: WriteOptions): Promise<void>;
   /**
-   * SQLite: a token that changes whenever another process has been seen to commit to the
-   * database (this process's own commits leave it as it is), or undefined while others have
-   * been writing lately (see ForeignCommits). `refresh` reads `PRAGMA data_version` first
-   * (otherwise read once per group transaction): what a read that skips the database needs to
-   * see another process's commit of a moment ago. Absent where nothing that cheap exists
+   * SQLite: tells when another process has committed to the database (this process's own
+   * commits do not count; see ForeignCommits). Absent where nothing that cheap exists
    * (PostgreSQL).
    */
-  readonly foreignEpoch?: (refresh?: boolean) => number | undefined;
+  readonly foreignCommits?: ForeignCommitWatch;
   close(): Promise<void>;
 }
 
@@ -168,10 +165,7 @@ async function createSqliteStorage(url: string, options: StorageOptions): Promis
     db,
     write: (job) => writer.write(job),
     writeRows: (rows) => writer.writeRows(rows),
-    foreignEpoch: (refresh) => {
-      if (refresh) foreign.observe();
-      return foreign.epoch();
-    },
+    foreignCommits: foreign,
     async close() {
       await writer.flush();
       await checkpointer?.stop();

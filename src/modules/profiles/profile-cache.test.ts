@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStorage } from '../../../test/helpers/test-database.js';
 import { newProfileState } from '../../engine/index.js';
 import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
+import type { ForeignCommitWatch } from '../../storage/foreign-commits.js';
 import { createStorage, type Storage } from '../../storage/storage.js';
 import { prepareEvents } from '../events/event-intake.js';
 import { ProfileCache } from './profile-cache.js';
@@ -9,6 +10,12 @@ import { ProfileIngestService } from './profile-ingest-service.js';
 import { ProfileQueryService } from './profile-query-service.js';
 import type { ProfileRef } from './profile-ref.js';
 import { ProfileRepository } from './profile-repository.js';
+
+/** Another process's commits as `epoch` tells them, with nothing more to ask the database. */
+const watch = (epoch: () => number | undefined): ForeignCommitWatch => ({
+  epoch,
+  refreshed: async () => {},
+});
 
 const state = (id: string, environmentId = 'env-1'): ProfileState =>
   newProfileState(id, environmentId, 0, 'test');
@@ -53,7 +60,7 @@ describe('ProfileCache', () => {
 
   it('trusts an entry only while no other process has committed since it was kept', () => {
     let counter: number | undefined = 7;
-    const cache = new ProfileCache(1000, () => counter);
+    const cache = new ProfileCache(1000, watch(() => counter));
     cache.remember(state('p'), 1, 10);
     expect(cache.trusted('p')?.version).toBe(1);
     counter = 8;
@@ -68,7 +75,7 @@ describe('ProfileCache', () => {
 
   it('trusts an entry again once a read has found its version still stored', () => {
     let counter: number | undefined = 7;
-    const cache = new ProfileCache(1000, () => counter);
+    const cache = new ProfileCache(1000, watch(() => counter));
     cache.remember(state('p'), 1, 10);
     counter = 8;
     cache.confirm('p', 2); // another version: proves nothing about this one
@@ -82,7 +89,7 @@ describe('ProfileCache', () => {
   });
 
   it('drops the version it keeps when a newer one is over the budget', () => {
-    const cache = new ProfileCache(100, () => 1);
+    const cache = new ProfileCache(100, watch(() => 1));
     cache.remember(state('p'), 1, 10);
     cache.remember(state('p'), 2, 101);
     expect(cache.get('p')).toBeUndefined();
@@ -137,7 +144,7 @@ describe('ProfileStore reads through the cache', () => {
     const storage = own.storage;
     const other = await createStorage(own.url);
     // PostgreSQL tells nothing as cheap as SQLite's data_version: every read asks it.
-    const trusting = storage.foreignEpoch !== undefined;
+    const trusting = storage.foreignCommits !== undefined;
     const kept = <T>(value: T) => (trusting ? value : undefined);
     try {
       const repo = new ProfileRepository(storage, 10);
@@ -149,12 +156,12 @@ describe('ProfileStore reads through the cache', () => {
       const read = async (r: ProfileRef) => (await queries.findProfiles('env-1', r))[0];
       expect((await read(ref))?.id).toBe(profile!.id); // the identifier's holder, from the database
       // Then from what this process keeps, with no statement of its own.
-      expect(repo.profiles.currentHolder('env-1', 'userId', 'kept-read')?.state).toBe(
+      expect((await repo.profiles.currentHolder('env-1', 'userId', 'kept-read'))?.state).toBe(
         kept(profile),
       );
-      expect(repo.profiles.current('env-1', profile!.id)?.state).toBe(kept(profile));
+      expect((await repo.profiles.current('env-1', profile!.id))?.state).toBe(kept(profile));
       expect(await read(ref)).toBe(profile);
-      expect(repo.profiles.current('env-2', profile!.id)).toBeUndefined();
+      expect(await repo.profiles.current('env-2', profile!.id)).toBeUndefined();
 
       // A write of this process that does not keep what it wrote (a membership refresh) is seen.
       const stored = (await repo.profiles.findById('env-1', profile!.id))!;
@@ -169,7 +176,7 @@ describe('ProfileStore reads through the cache', () => {
         byId,
         events(),
       );
-      expect(repo.profiles.current('env-1', profile!.id)).toBeUndefined();
+      expect(await repo.profiles.current('env-1', profile!.id)).toBeUndefined();
       expect((await read(ref))?.metadata.eventCount).toBe(2);
       expect((await read(byId))?.metadata.eventCount).toBe(2);
     } finally {
@@ -184,13 +191,13 @@ describe('ProfileStore reads through the cache', () => {
     const ref = { kind: 'identifier' as const, type: 'email' as const, value: 'kept@example.com' };
     await new ProfileIngestService(repo).ingestForProfile(ctx, ref, events());
     expect(await queries.findProfiles('env-1', ref)).toHaveLength(1);
-    expect(repo.profiles.currentHolder('env-1', 'email', 'kept@example.com')).toBeUndefined();
+    expect(await repo.profiles.currentHolder('env-1', 'email', 'kept@example.com')).toBeUndefined();
   });
 
   it('applies every event when a write starts from a document another writer changed', async () => {
     // A cache that never sees the other writer commit: its kept document is trusted, stale, and
     // found out by the version check.
-    const blind = new ProfileCache(1 << 20, () => 1);
+    const blind = new ProfileCache(1 << 20, watch(() => 1));
     const repo = new ProfileRepository(storage, 10, null, null, false, blind);
     const a = new ProfileIngestService(repo);
     const b = new ProfileIngestService(new ProfileRepository(storage, 10));

@@ -1,9 +1,10 @@
 import type { ProfileState } from '../../engine/types.js';
+import type { ForeignCommitWatch } from '../../storage/foreign-commits.js';
 
 export interface CachedProfile {
   readonly version: number;
   readonly state: ProfileState;
-  /** The storage's `foreignEpoch` when it was kept (see `trusted`). */
+  /** The storage's foreign-commit epoch when it was kept (see `trusted`). */
   readonly epoch: number | undefined;
   /** Length of the document's stored JSON: what the cache's budget counts. */
   readonly bytes: number;
@@ -44,7 +45,7 @@ export class ProfileCache {
 
   constructor(
     private readonly maxBytes = 16 * 1024 * 1024,
-    private readonly foreignEpoch?: (refresh?: boolean) => number | undefined,
+    private readonly foreign?: ForeignCommitWatch,
   ) {}
 
   /** What this process holds of `id`: its document and the version it was stored under. */
@@ -58,16 +59,24 @@ export class ProfileCache {
   }
 
   /**
-   * The entry of `id` if no other process has committed since it was kept: what a write may
+   * The entry of `id` if no other process was seen to commit since it was kept: what a write may
    * start from without reading, its version check being the proof (a miss costs a retry).
-   * `refresh` asks the database first (see Storage.foreignEpoch): for a read that answers with
-   * the entry itself, and so must see a commit another process made a moment ago.
    */
-  trusted(id: string, refresh = false): CachedProfile | undefined {
+  trusted(id: string): CachedProfile | undefined {
     const entry = this.entries.get(id);
-    if (entry?.epoch === undefined || entry.epoch !== this.foreignEpoch?.(refresh))
-      return undefined;
+    if (entry?.epoch === undefined || entry.epoch !== this.foreign?.epoch()) return undefined;
     return this.get(id);
+  }
+
+  /**
+   * As {@link trusted}, after asking the database (see ForeignCommitWatch.refreshed): for a read
+   * that answers with the entry itself, and so must see a commit another process made a moment
+   * ago. An entry not trusted before asking is not trusted after (the epoch only moves on).
+   */
+  async trustedNow(id: string): Promise<CachedProfile | undefined> {
+    if (!this.foreign || !this.trusted(id)) return undefined;
+    await this.foreign.refreshed();
+    return this.trusted(id);
   }
 
   /**
@@ -78,7 +87,7 @@ export class ProfileCache {
   confirm(id: string, version: number): void {
     const entry = this.entries.get(id);
     if (entry?.version !== version) return;
-    const epoch = this.foreignEpoch?.();
+    const epoch = this.foreign?.epoch();
     if (entry.epoch !== epoch) this.entries.set(id, { ...entry, epoch });
   }
 
@@ -92,7 +101,7 @@ export class ProfileCache {
     // An older version is dropped even when the new one is not kept: it is no longer current.
     this.forget([state.id]);
     if (bytes > this.maxBytes) return;
-    this.entries.set(state.id, { version, state, epoch: this.foreignEpoch?.(), bytes });
+    this.entries.set(state.id, { version, state, epoch: this.foreign?.epoch(), bytes });
     this.bytes += bytes;
     for (const [id, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;

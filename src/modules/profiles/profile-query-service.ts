@@ -24,8 +24,8 @@ export class ProfileQueryService {
     // What this process keeps answers at once when it is still current (see ProfileStore.current).
     const kept =
       ref.kind === 'id'
-        ? profiles.current(environmentId, ref.id)
-        : profiles.currentHolder(environmentId, ref.type, ref.value);
+        ? await profiles.current(environmentId, ref.id)
+        : await profiles.currentHolder(environmentId, ref.type, ref.value);
     const found = kept
       ? [kept]
       : ref.kind === 'id'

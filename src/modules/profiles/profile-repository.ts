@@ -44,7 +44,7 @@ export class ProfileRepository {
     /** Lock the profile rows read (see {@link inTransaction}). */
     lockRows = false,
     /** Documents read and written by this process, shared by the stores bound to transactions. */
-    readonly cache = new ProfileCache(undefined, storage.foreignEpoch),
+    readonly cache = new ProfileCache(undefined, storage.foreignCommits),
     /** False for the stores bound to a transaction still open (see {@link inTransaction}). */
     committed = true,
   ) {

@@ -166,8 +166,11 @@ export class ProfileStore {
    * then it is the stored one, since every write of this process either keeps its new version
    * or drops the old one. Undefined means: read it.
    */
-  current(environmentId: string, id: string): (StoredProfile & { id: string }) | undefined {
-    const kept = this.committed ? this.cache.trusted(id, true) : undefined;
+  async current(
+    environmentId: string,
+    id: string,
+  ): Promise<(StoredProfile & { id: string }) | undefined> {
+    const kept = this.committed ? await this.cache.trustedNow(id) : undefined;
     if (kept?.state.environmentId !== environmentId) return undefined;
     return { id, state: kept.state, version: kept.version, mergedInto: null };
   }
@@ -177,14 +180,14 @@ export class ProfileStore {
    * read, if that profile's current document still holds it (a document lists its identifiers,
    * and the identifier rows are written with it; a unique identifier has one holder).
    */
-  currentHolder(
+  async currentHolder(
     environmentId: string,
     type: IdentifierType,
     value: string,
-  ): (StoredProfile & { id: string }) | undefined {
+  ): Promise<(StoredProfile & { id: string }) | undefined> {
     if (!UNIQUE_IDENTIFIER_TYPES.has(type)) return undefined;
     const hint = this.cache.holderHint(holderKey(environmentId, type, value));
-    const kept = hint === '' ? undefined : this.current(environmentId, hint);
+    const kept = hint === '' ? undefined : await this.current(environmentId, hint);
     const holds = kept?.state.identifiers.some((i) => i.type === type && i.value === value);
     return holds ? kept : undefined;
   }
