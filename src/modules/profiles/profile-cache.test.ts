@@ -60,7 +60,10 @@ describe('ProfileCache', () => {
 
   it('trusts an entry only while no other process has committed since it was kept', () => {
     let counter: number | undefined = 7;
-    const cache = new ProfileCache(1000, watch(() => counter));
+    const cache = new ProfileCache(
+      1000,
+      watch(() => counter),
+    );
     cache.remember(state('p'), 1, 10);
     expect(cache.trusted('p')?.version).toBe(1);
     counter = 8;
@@ -75,7 +78,10 @@ describe('ProfileCache', () => {
 
   it('trusts an entry again once a read has found its version still stored', () => {
     let counter: number | undefined = 7;
-    const cache = new ProfileCache(1000, watch(() => counter));
+    const cache = new ProfileCache(
+      1000,
+      watch(() => counter),
+    );
     cache.remember(state('p'), 1, 10);
     counter = 8;
     cache.confirm('p', 2); // another version: proves nothing about this one
@@ -89,7 +95,10 @@ describe('ProfileCache', () => {
   });
 
   it('drops the version it keeps when a newer one is over the budget', () => {
-    const cache = new ProfileCache(100, watch(() => 1));
+    const cache = new ProfileCache(
+      100,
+      watch(() => 1),
+    );
     cache.remember(state('p'), 1, 10);
     cache.remember(state('p'), 2, 101);
     expect(cache.get('p')).toBeUndefined();
@@ -197,7 +206,10 @@ describe('ProfileStore reads through the cache', () => {
   it('applies every event when a write starts from a document another writer changed', async () => {
     // A cache that never sees the other writer commit: its kept document is trusted, stale, and
     // found out by the version check.
-    const blind = new ProfileCache(1 << 20, watch(() => 1));
+    const blind = new ProfileCache(
+      1 << 20,
+      watch(() => 1),
+    );
     const repo = new ProfileRepository(storage, 10, null, null, false, blind);
     const a = new ProfileIngestService(repo);
     const b = new ProfileIngestService(new ProfileRepository(storage, 10));
