@@ -49,6 +49,8 @@ export class FailedAuthLimiter {
  * host usually controls a whole /64, so per-address buckets would be trivially sidestepped.
  */
 export function clientAddressKey(address: string): string {
+  // An IPv4 address (what most requests come from) is its own key: no IPv6 parsing per request.
+  if (!address.includes(':')) return address;
   const bare = address.replace(/%.*$/, '').toLowerCase();
   if (!isIPv6(bare)) return bare;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);

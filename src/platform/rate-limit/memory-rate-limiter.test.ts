@@ -56,6 +56,22 @@ describe('MemoryRateLimiter', () => {
     expect((await limiter.peek('other-0', API)).allowed).toBe(true);
   });
 
+  it('counts every take of the key used last, which stays last in the eviction order', async () => {
+    const { limiter } = limiterAt({ maxBuckets: 3 });
+    await limiter.take('first', API, 500);
+    await limiter.take('hot', API, 100);
+    await limiter.take('hot', API, 100); // updated where it is: already the most recent
+    expect((await limiter.peek('hot', API, 0)).remaining).toBe(300);
+    await limiter.take('second', API, 500);
+    await limiter.take('hot', API, 100); // moved behind 'second'
+    // Over maxBuckets: back to 2 (90 %), the least recently used first.
+    await limiter.take('third', API, 500);
+    expect((await limiter.peek('first', API)).allowed).toBe(true); // forgotten: full again
+    expect((await limiter.peek('second', API)).allowed).toBe(true);
+    expect((await limiter.peek('hot', API, 0)).remaining).toBe(200);
+    expect((await limiter.peek('third', API)).allowed).toBe(false);
+  });
+
   it('close forgets every bucket', async () => {
     const { limiter } = limiterAt();
     await limiter.take('a', API);

@@ -29,6 +29,8 @@ export class MemoryRateLimiter implements RateLimiter {
   private readonly maxBuckets: number;
   private readonly sweepEvery: number;
   private callsSinceSweep = 0;
+  /** The key set last, so at the end of the Map's order while it is still in the Map. */
+  private lastTouched: string | undefined;
 
   constructor(options: MemoryRateLimiterOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -44,11 +46,20 @@ export class MemoryRateLimiter implements RateLimiter {
 
   async take(key: string, policy: RateLimitPolicy, cost = 1): Promise<RateLimitDecision> {
     const now = this.now();
-    const { decision, state } = takeTokens(this.buckets.get(key), policy, now, cost);
-    // Delete then set moves the key to the end of the Map's order: the front is the least
-    // recently used, which is what eviction wants to find first.
-    this.buckets.delete(key);
-    this.buckets.set(key, { ...state, fullAt: fullAt(state, policy) });
+    const stored = this.buckets.get(key);
+    const { decision, state } = takeTokens(stored, policy, now, cost);
+    if (stored && key === this.lastTouched) {
+      // Already the most recently used: updated where it is (a busy credential's every request).
+      stored.tokens = state.tokens;
+      stored.updatedAt = state.updatedAt;
+      stored.fullAt = fullAt(state, policy);
+    } else {
+      // Delete then set moves the key to the end of the Map's order: the front is the least
+      // recently used, which is what eviction wants to find first.
+      this.buckets.delete(key);
+      this.buckets.set(key, { ...state, fullAt: fullAt(state, policy) });
+      this.lastTouched = key;
+    }
     this.maintain(now);
     return decision;
   }
