@@ -28,15 +28,14 @@ class ByteLimit extends Transform {
  * them, and applies the body limit to the *decompressed* size. Other encodings answer 415.
  */
 export function registerCompressedBodies(app: FastifyInstance, maxDecompressedBytes: number): void {
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    const encoding = String(request.headers['content-encoding'] ?? 'identity')
-      .trim()
-      .toLowerCase();
-    if (encoding === 'identity' || encoding === '') return payload;
+  // Written with `done`, not async: it runs for every request, GETs included.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const header = request.headers['content-encoding'];
+    const encoding = header === undefined ? '' : String(header).trim().toLowerCase();
+    if (encoding === 'identity' || encoding === '') return done(null, payload);
     if (encoding !== 'gzip' && encoding !== 'deflate' && encoding !== 'x-gzip') {
-      throw new AppError(
-        'unsupported_media_type',
-        `Content-Encoding ${encoding} is not supported.`,
+      return done(
+        new AppError('unsupported_media_type', `Content-Encoding ${encoding} is not supported.`),
       );
     }
     const decompressor = encoding === 'deflate' ? createInflate() : createGunzip();
@@ -48,6 +47,6 @@ export function registerCompressedBodies(app: FastifyInstance, maxDecompressedBy
     );
     // Fastify checks the received length against the body limit; the stream no longer has one.
     delete request.headers['content-length'];
-    return payload.pipe(decompressor).pipe(limited);
+    done(null, payload.pipe(decompressor).pipe(limited));
   });
 }
