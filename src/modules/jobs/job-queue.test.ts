@@ -47,4 +47,48 @@ describe('JobQueue', () => {
       for (const storage of others) await storage.close();
     }
   });
+
+  it('runs other jobs while one is long, up to its concurrency', async () => {
+    const queue = new JobQueue(first.db, silent, Date.now, first.engine, 2);
+    let releaseLong!: () => void;
+    const long = new Promise<void>((resolve) => {
+      releaseLong = resolve;
+    });
+    const started: string[] = [];
+    let running = 0;
+    let most = 0;
+    queue.register('long', async () => {
+      started.push('long');
+      await long;
+    });
+    queue.register('short', async (job) => {
+      started.push(`short-${(job.payload as { i: number }).i}`);
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+    });
+    try {
+      const { id: longId } = await queue.enqueue('env', 'long', {});
+      const shorts = [];
+      for (let i = 0; i < 3; i++) shorts.push((await queue.enqueue('env', 'short', { i })).id);
+      queue.start(10);
+      const deadline = Date.now() + 10_000;
+      while (started.length < 4 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // The long job holds one of the two slots; the short ones ran one after the other in the other.
+      expect(started).toEqual(['long', 'short-0', 'short-1', 'short-2']);
+      expect(most).toBe(1);
+      for (const id of shorts) {
+        await expect.poll(() => queue.status('env', id)).toMatchObject({ status: 'done' });
+      }
+      expect(await queue.status('env', longId)).toMatchObject({ status: 'running' });
+      releaseLong();
+      await expect.poll(() => queue.status('env', longId)).toMatchObject({ status: 'done' });
+    } finally {
+      releaseLong();
+      await queue.stop();
+    }
+  });
 });

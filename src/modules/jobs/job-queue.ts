@@ -38,17 +38,22 @@ function isDue(now: number) {
     ]);
 }
 
+/** Jobs one process runs at once: an erasure or a small export need not wait for a long import. */
+const DEFAULT_CONCURRENCY = 4;
+
 /**
  * A durable job queue in the database. `enqueue` returns once the job is stored; a worker loop
- * claims due jobs one at a time (an atomic update, so several processes never run the same
- * job), runs the handler of their kind, and retries failures with exponential backoff. A job
- * whose worker died is claimed again when its lease runs out.
+ * claims due jobs one claim at a time (an atomic update, so several processes never run the same
+ * job), runs up to `concurrency` of them at once with the handler of their kind, and retries
+ * failures with exponential backoff. A job whose worker died is claimed again when its lease
+ * runs out.
  */
 export class JobQueue implements JobQueueApi {
   private readonly handlers = new Map<string, JobHandler>();
   private readonly personalPayloads = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private draining: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(
@@ -56,6 +61,7 @@ export class JobQueue implements JobQueueApi {
     private readonly log: FastifyBaseLogger,
     private readonly now: () => number = Date.now,
     private readonly engine: StorageEngine = 'sqlite',
+    private readonly concurrency = DEFAULT_CONCURRENCY,
   ) {}
 
   /**
@@ -135,24 +141,36 @@ export class JobQueue implements JobQueueApi {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.draining;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Runs due jobs until none is left; one drain at a time per process. */
+  /** Claims due jobs until none is left or enough run; one drain at a time per process. */
   private kick(): void {
-    if (this.running || this.stopped || this.handlers.size === 0) return;
-    this.running = this.drain()
+    if (this.draining || this.stopped || this.handlers.size === 0) return;
+    this.draining = this.drain()
       .catch((err: unknown) => this.log.error({ err }, 'job queue drain failed'))
       .finally(() => {
-        this.running = null;
+        this.draining = null;
       });
   }
 
   private async drain(): Promise<void> {
     while (!this.stopped) {
+      if (this.inFlight.size >= this.concurrency) {
+        await Promise.race(this.inFlight);
+        continue;
+      }
       const job = await this.claim();
       if (!job) return;
-      await this.run(job);
+      const running: Promise<void> = this.run(job)
+        .catch((err: unknown) => this.log.error({ err, jobId: job.id }, 'job bookkeeping failed'))
+        .finally(() => {
+          this.inFlight.delete(running);
+          // A slot is free: the next due job need not wait for the poll.
+          this.kick();
+        });
+      this.inFlight.add(running);
     }
   }
 
