@@ -6,7 +6,7 @@ import { openRaw } from './raw-db.js';
 import { ingestSide } from './scenario-ingest.js';
 import { personalizeSide } from './scenario-personalize.js';
 import { readSide } from './scenario-read.js';
-import { seedScale } from './seed.js';
+import { seedScale, warmFileCache } from './seed.js';
 import { prepareTessera } from './setup.js';
 
 /**
@@ -27,6 +27,7 @@ export async function scaleScenario(options: BenchOptions, dir: string): Promise
       } finally {
         await raw.close();
       }
+      if (options.engine === 'sqlite') await warmFileCache(full.db.location);
       const target = { unit: 'req/s', target: '≥ 0.8×' };
       await measurePair(
         options,
