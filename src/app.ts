@@ -140,7 +140,13 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
   // Export results hold copies of profiles: erasure deletes the exports that mention them.
   repo.addPersonalDataStore(new BulkErasure(deps.storage));
   const ingest = new ProfileIngestService(repo);
-  const jobs = new JobQueue(deps.storage.db, log, deps.now, deps.storage.engine);
+  const jobs = new JobQueue(
+    deps.storage.db,
+    log,
+    deps.now,
+    deps.storage.engine,
+    deps.config.jobConcurrency,
+  );
   return {
     tenants,
     credentials: createCredentialsModule(deps.storage.db, deps.masterKey, {

@@ -8,6 +8,8 @@ describe('loadConfig', () => {
     expect(config.port).toBe(9100);
     expect(config.logLevel).toBe('warn');
     expect(loadConfig({ TESSERA_HEAP_GROWTH_PERCENT: '20' }).heapGrowthPercent).toBe(20);
+    expect(loadConfig({ TESSERA_JOB_CONCURRENCY: '1' }).jobConcurrency).toBe(1);
+    expect(() => loadConfig({ TESSERA_JOB_CONCURRENCY: '0' })).toThrow(/TESSERA_JOB_CONCURRENCY/);
     expect(() => loadConfig({ TESSERA_HEAP_GROWTH_PERCENT: '-1' })).toThrow(
       /TESSERA_HEAP_GROWTH_PERCENT/,
     );

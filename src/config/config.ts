@@ -27,6 +27,8 @@ export const ConfigSchema = Type.Object({
   bodyLimitBytes: Type.Integer({ minimum: 1024 }),
   /** Deepest JSON nesting accepted in a request body. */
   maxJsonDepth: Type.Integer({ minimum: 2, maximum: 256 }),
+  /** Queued jobs (imports, exports, erasures) each process runs at once. */
+  jobConcurrency: Type.Integer({ minimum: 1, maximum: 64 }),
   /** PostgreSQL: connections in each process's pool. */
   databasePoolSize: Type.Integer({ minimum: 2, maximum: 1000 }),
   /** SQLite `synchronous` level: NORMAL survives a process crash in WAL mode; FULL also power loss. */
@@ -83,6 +85,7 @@ export const DEFAULT_CONFIG: Config = {
   dedupeRetentionDays: 30,
   bodyLimitBytes: 1024 * 1024,
   maxJsonDepth: 32,
+  jobConcurrency: 4,
   databasePoolSize: 10,
   sqliteSynchronous: 'NORMAL',
   workers: Math.min(256, os.availableParallelism()),
@@ -114,6 +117,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   TESSERA_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   TESSERA_MAX_JSON_DEPTH: 'maxJsonDepth',
   TESSERA_DATABASE_POOL_SIZE: 'databasePoolSize',
+  TESSERA_JOB_CONCURRENCY: 'jobConcurrency',
   TESSERA_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
   TESSERA_WORKERS: 'workers',
   TESSERA_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',

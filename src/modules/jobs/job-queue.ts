@@ -38,9 +38,6 @@ function isDue(now: number) {
     ]);
 }
 
-/** Jobs one process runs at once: an erasure or a small export need not wait for a long import. */
-const DEFAULT_CONCURRENCY = 4;
-
 /**
  * A durable job queue in the database. `enqueue` returns once the job is stored; a worker loop
  * claims due jobs one claim at a time (an atomic update, so several processes never run the same
@@ -61,7 +58,8 @@ export class JobQueue implements JobQueueApi {
     private readonly log: FastifyBaseLogger,
     private readonly now: () => number = Date.now,
     private readonly engine: StorageEngine = 'sqlite',
-    private readonly concurrency = DEFAULT_CONCURRENCY,
+    /** Jobs run at once: an erasure or a small export need not wait for a long import. */
+    private readonly concurrency = 4,
   ) {}
 
   /**
