@@ -21,12 +21,17 @@ export interface WebhookReceiver {
     path: string,
     ...answers: Array<{ status: number; headers?: Record<string, string> }>
   ): void;
+  /** Leaves the requests to `path` unanswered (a receiver that hangs) until `release`. */
+  hold(path: string): void;
+  /** Answers the held requests to `path`, and those that come later at once. */
+  release(path: string): void;
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
   const answers: WebhookReceiver['answers'] = new Map();
+  const held = new Map<string, Array<() => void>>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -40,7 +45,10 @@ export async function startReceiver(): Promise<WebhookReceiver> {
       }
       received.push({ path: req.url ?? '', headers: req.headers, body, json });
       const answer = answers.get(req.url ?? '')?.shift() ?? { status: 200 };
-      res.writeHead(answer.status, answer.headers).end('ok');
+      const send = () => res.writeHead(answer.status, answer.headers).end('ok');
+      const waiting = held.get(req.url ?? '');
+      if (waiting) waiting.push(send);
+      else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -51,6 +59,12 @@ export async function startReceiver(): Promise<WebhookReceiver> {
     received,
     answers,
     answer: (path, ...queued) => answers.set(path, [...(answers.get(path) ?? []), ...queued]),
+    hold: (path) => held.set(path, held.get(path) ?? []),
+    release: (path) => {
+      const waiting = held.get(path) ?? [];
+      held.delete(path);
+      for (const send of waiting) send();
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -14,14 +14,20 @@ export class DeliveryStore {
    * a lease and counts the attempt, so of several processes exactly one gets it, and a sender
    * that dies mid-attempt leaves it due again when the lease runs out. On PostgreSQL, SKIP
    * LOCKED lets concurrent claimers pass over each other's rows instead of queueing on them.
+   * Deliveries to the `skipping` subscriptions are passed over.
    */
-  async claim(now: number, leaseMs: number): Promise<WebhookDeliveriesTable | undefined> {
+  async claim(
+    now: number,
+    leaseMs: number,
+    skipping: readonly string[] = [],
+  ): Promise<WebhookDeliveriesTable | undefined> {
     // A plain read first: the idle poll (the common case) never takes SQLite's write lock.
     const due = await this.db
       .selectFrom('webhook_deliveries')
       .select('id')
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now)
+      .$if(skipping.length > 0, (qb) => qb.where('subscription_id', 'not in', skipping))
       .limit(1)
       .executeTakeFirst();
     if (!due) return undefined;
@@ -38,6 +44,7 @@ export class DeliveryStore {
           .select('id')
           .where('status', '=', 'pending')
           .where('next_attempt_at', '<=', now)
+          .$if(skipping.length > 0, (qb) => qb.where('subscription_id', 'not in', skipping))
           .orderBy('next_attempt_at')
           .limit(1);
         return this.engine === 'postgres' ? due.forUpdate().skipLocked() : due;

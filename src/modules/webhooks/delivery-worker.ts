@@ -37,6 +37,8 @@ export function backoffMs(attempt: number, baseMs: number, random = Math.random)
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Deliveries in flight per subscription. */
+  private readonly sending = new Map<string, number>();
   private draining: Promise<void> | null = null;
   private stopped = false;
   private readonly now: () => number;
@@ -82,13 +84,24 @@ export class DeliveryWorker {
         continue;
       }
       const lease = this.options.timeoutMs + 30_000;
-      const delivery = await this.deliveries.claim(this.now(), lease);
+      // The last free slot goes to a subscription with nothing in flight: a receiver that
+      // answers slowly (or not at all, until the timeout) holds at most the other slots, and
+      // its backlog never stops the deliveries to everyone else.
+      const skipping = this.inFlight.size === limit - 1 ? [...this.sending.keys()] : [];
+      const delivery = await this.deliveries.claim(this.now(), lease, skipping);
       if (!delivery) return;
+      const subscription = delivery.subscription_id;
+      this.sending.set(subscription, (this.sending.get(subscription) ?? 0) + 1);
       const task: Promise<void> = this.deliver(delivery)
         .catch((err: unknown) =>
           this.log.error({ err, deliveryId: delivery.id }, 'delivery failed'),
         )
-        .finally(() => this.inFlight.delete(task));
+        .finally(() => {
+          this.inFlight.delete(task);
+          const left = this.sending.get(subscription)! - 1;
+          if (left === 0) this.sending.delete(subscription);
+          else this.sending.set(subscription, left);
+        });
       this.inFlight.add(task);
     }
   }
