@@ -91,4 +91,36 @@ describe('JobQueue', () => {
       await queue.stop();
     }
   });
+
+  it('keeps its last slot for a kind with nothing running', async () => {
+    const queue = new JobQueue(first.db, silent, Date.now, first.engine, 2);
+    let releaseImports!: () => void;
+    const imports = new Promise<void>((resolve) => {
+      releaseImports = resolve;
+    });
+    const started: string[] = [];
+    queue.register('import', async (job) => {
+      started.push(`import-${(job.payload as { i: number }).i}`);
+      await imports;
+    });
+    queue.register('erasure', async () => {
+      started.push('erasure');
+    });
+    try {
+      await queue.enqueue('env', 'import', { i: 0 });
+      await queue.enqueue('env', 'import', { i: 1 });
+      const { id: erasure } = await queue.enqueue('env', 'erasure', {});
+      queue.start(10);
+      await expect.poll(() => queue.status('env', erasure)).toMatchObject({ status: 'done' });
+      // The second import waits for the first: the other slot was kept for another kind.
+      expect(started).toHaveLength(2);
+      expect(started[1]).toBe('erasure');
+      releaseImports();
+      await expect.poll(() => started.length).toBe(3);
+      expect([started[0], started[2]].sort()).toEqual(['import-0', 'import-1']);
+    } finally {
+      releaseImports();
+      await queue.stop();
+    }
+  });
 });

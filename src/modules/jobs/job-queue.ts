@@ -51,6 +51,8 @@ export class JobQueue implements JobQueueApi {
   private timer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Jobs running per kind. */
+  private readonly runningKinds = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -159,12 +161,21 @@ export class JobQueue implements JobQueueApi {
         await Promise.race(this.inFlight);
         continue;
       }
-      const job = await this.claim();
+      // The last free slot goes to a kind with nothing running: long imports hold at most the
+      // other slots, and an erasure never waits for one of them to end.
+      const kinds = [...this.handlers.keys()].filter(
+        (kind) => this.inFlight.size < this.concurrency - 1 || !this.runningKinds.has(kind),
+      );
+      const job = kinds.length > 0 ? await this.claim(kinds) : null;
       if (!job) return;
+      this.runningKinds.set(job.kind, (this.runningKinds.get(job.kind) ?? 0) + 1);
       const running: Promise<void> = this.run(job)
         .catch((err: unknown) => this.log.error({ err, jobId: job.id }, 'job bookkeeping failed'))
         .finally(() => {
           this.inFlight.delete(running);
+          const left = this.runningKinds.get(job.kind)! - 1;
+          if (left === 0) this.runningKinds.delete(job.kind);
+          else this.runningKinds.set(job.kind, left);
           // A slot is free: the next due job need not wait for the poll.
           this.kick();
         });
@@ -172,9 +183,8 @@ export class JobQueue implements JobQueueApi {
     }
   }
 
-  private async claim(): Promise<Job | null> {
+  private async claim(kinds: string[]): Promise<Job | null> {
     const now = this.now();
-    const kinds = [...this.handlers.keys()];
     // Every process polls: a plain read first, so an idle poll never takes SQLite's write lock
     // (which other processes would then wait for) nor locks a row on PostgreSQL.
     const due = await this.db
