@@ -161,8 +161,8 @@ export class JobQueue implements JobQueueApi {
         await Promise.race(this.inFlight);
         continue;
       }
-      // The last free slot goes to a kind with nothing running: long imports hold at most the
-      // other slots, and an erasure never waits for one of them to end.
+      // The last free slot goes to a kind with nothing running: jobs of one kind (long imports)
+      // hold at most the other slots, so an erasure queued behind them need not wait them out.
       const kinds = [...this.handlers.keys()].filter(
         (kind) => this.inFlight.size < this.concurrency - 1 || !this.runningKinds.has(kind),
       );
