@@ -4,6 +4,15 @@ import { openTestStorage } from '../../../test/helpers/test-database.js';
 import { createStorage, type Storage } from '../../storage/storage.js';
 import { JobQueue } from './job-queue.js';
 
+/** A promise the test opens when it chooses: what a long job waits on. */
+function gate() {
+  let open!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { closed, open };
+}
+
 let first: Storage;
 let url: string;
 let destroyStorage: () => Promise<void>;
@@ -50,10 +59,7 @@ describe('JobQueue', () => {
 
   it('runs other jobs while one is long, up to its concurrency', async () => {
     const queue = new JobQueue(first.db, silent, Date.now, first.engine, 2);
-    let releaseLong!: () => void;
-    const long = new Promise<void>((resolve) => {
-      releaseLong = resolve;
-    });
+    const { closed: long, open: releaseLong } = gate();
     const started: string[] = [];
     let running = 0;
     let most = 0;
@@ -94,10 +100,7 @@ describe('JobQueue', () => {
 
   it('keeps its last slot for a kind with nothing running', async () => {
     const queue = new JobQueue(first.db, silent, Date.now, first.engine, 2);
-    let releaseImports!: () => void;
-    const imports = new Promise<void>((resolve) => {
-      releaseImports = resolve;
-    });
+    const { closed: imports, open: releaseImports } = gate();
     const started: string[] = [];
     queue.register('import', async (job) => {
       started.push(`import-${(job.payload as { i: number }).i}`);
