@@ -10,6 +10,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ TESSERA_HEAP_GROWTH_PERCENT: '20' }).heapGrowthPercent).toBe(20);
     expect(loadConfig({ TESSERA_JOB_CONCURRENCY: '1' }).jobConcurrency).toBe(1);
     expect(() => loadConfig({ TESSERA_JOB_CONCURRENCY: '0' })).toThrow(/TESSERA_JOB_CONCURRENCY/);
+    expect(loadConfig({ TESSERA_WEBHOOK_CONCURRENCY: '16' }).webhookConcurrency).toBe(16);
+    expect(() => loadConfig({ TESSERA_WEBHOOK_CONCURRENCY: '0' })).toThrow(
+      /TESSERA_WEBHOOK_CONCURRENCY/,
+    );
     expect(() => loadConfig({ TESSERA_HEAP_GROWTH_PERCENT: '-1' })).toThrow(
       /TESSERA_HEAP_GROWTH_PERCENT/,
     );

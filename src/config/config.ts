@@ -71,6 +71,8 @@ export const ConfigSchema = Type.Object({
   webhookRetryBaseMs: Type.Integer({ minimum: 10 }),
   /** Attempts before a delivery is marked failed. */
   webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50 }),
+  /** Webhook deliveries each process sends at once. */
+  webhookConcurrency: Type.Integer({ minimum: 1, maximum: 256 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -102,6 +104,7 @@ export const DEFAULT_CONFIG: Config = {
   webhookTimeoutMs: 10_000,
   webhookRetryBaseMs: 30_000,
   webhookMaxAttempts: 10,
+  webhookConcurrency: 4,
 };
 
 /** Environment variable → config key. */
@@ -135,6 +138,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   TESSERA_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
   TESSERA_WEBHOOK_RETRY_BASE_MS: 'webhookRetryBaseMs',
   TESSERA_WEBHOOK_MAX_ATTEMPTS: 'webhookMaxAttempts',
+  TESSERA_WEBHOOK_CONCURRENCY: 'webhookConcurrency',
 };
 
 /** Settings whose values never appear in an error message. */

@@ -31,6 +31,7 @@ export interface WebhooksSettings {
   webhookTimeoutMs: number;
   webhookRetryBaseMs: number;
   webhookMaxAttempts: number;
+  webhookConcurrency: number;
 }
 
 /** Builds the webhooks module; the worker is started by the app (and stopped on close). */
@@ -58,6 +59,7 @@ export function createWebhooksModule(
     allowPrivateTargets: settings.webhooksAllowPrivateTargets,
     retryBaseMs: settings.webhookRetryBaseMs,
     maxAttempts: settings.webhookMaxAttempts,
+    concurrency: settings.webhookConcurrency,
     onDisabled: onChange,
     now,
   });
