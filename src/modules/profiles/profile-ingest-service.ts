@@ -1,21 +1,11 @@
-import { applyEvent } from '../../engine/index.js';
-import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
+import type { CanonicalEvent } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
-import { newId } from '../../lib/ids.js';
 import { Turns } from '../../lib/turns.js';
 import { isTransientConflict } from '../../storage/errors.js';
 import type { StorageEngine } from '../../storage/storage.js';
-import { ingestChanges } from '../webhooks/profile-changes.js';
 import { chainIndependent, type EventGroup, groupByProfile } from './batch-groups.js';
-import { IdentityStep } from './identity-step.js';
-import { persistWork } from './ingest-persist.js';
-import {
-  type Anchor,
-  anchorIdentifiers,
-  claimCustomId,
-  findExisting,
-  resolveTarget,
-} from './ingest-target.js';
+import { IngestAttempt, type IngestResult } from './ingest-attempt.js';
+import { type Anchor, anchorIdentifiers } from './ingest-target.js';
 import type { IngestContext } from './ingest-work.js';
 import type { ProfileRef } from './profile-ref.js';
 import { refKey } from './profile-ref.js';
@@ -24,6 +14,7 @@ import { filterSuppressed, type SuppressionOutcome } from './suppression-filter.
 import { purgeIdentified } from './suppression-purge.js';
 import { WriteConflict } from './write-conflict.js';
 
+export type { IngestResult } from './ingest-attempt.js';
 export type { IngestContext } from './ingest-work.js';
 
 /** Attempts at a profile's write before `profile_overloaded` (429). */
@@ -48,15 +39,6 @@ const GROUPS_AT_ONCE: Record<StorageEngine, number> = { sqlite: 48, postgres: 19
  */
 const NONE_SEEN: ReadonlySet<string> = new Set();
 
-export interface IngestResult {
-  /** The profile after the events (null when nothing was applied to a profile that does not exist). */
-  profile: ProfileState | null;
-  applied: number;
-  duplicates: number;
-  /** Events of opted-out people: acknowledged and dropped. */
-  suppressed: number;
-}
-
 /** What happened to some of a batch's events (`indexes`): applied, or refused. */
 export interface BatchOutcome {
   indexes: number[];
@@ -80,12 +62,12 @@ export interface ProfileClaims {
  * writes the document, identifiers, merges and events in one group-committed transaction.
  */
 export class ProfileIngestService {
-  private readonly identity: IdentityStep;
+  private readonly attempts: IngestAttempt;
   private readonly groupTurns: Turns;
   private readonly lockedTurns = new Turns(1);
 
   constructor(private readonly repo: ProfileRepository) {
-    this.identity = new IdentityStep(repo);
+    this.attempts = new IngestAttempt(repo);
     this.groupTurns = new Turns(GROUPS_AT_ONCE[repo.storage.engine]);
   }
 
@@ -209,11 +191,11 @@ export class ProfileIngestService {
     return this.repo.slots.run(`${ctx.environmentId}/${slotKey}`, async () => {
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         try {
-          if (attempt === 1) return await this.attempt(ctx, anchor, events);
+          if (attempt === 1) return await this.attempts.run(ctx, anchor, events);
           const again = { ...anchor, seen: undefined, retry: true };
           return this.repo.storage.engine === 'postgres'
             ? await this.lockedAttempt(ctx, again, events)
-            : await this.attempt(ctx, again, events);
+            : await this.attempts.run(ctx, again, events);
         } catch (error) {
           if (!(error instanceof WriteConflict) && !isTransientConflict(error)) throw error;
           // SQLite, several processes: the one that keeps winning is writing in bursts; a random
@@ -248,98 +230,7 @@ export class ProfileIngestService {
     return this.lockedTurns.run(() =>
       this.repo.storage.db
         .transaction()
-        .execute((trx) =>
-          new ProfileIngestService(this.repo.inTransaction(trx)).attempt(ctx, anchor, events),
-        ),
+        .execute((trx) => new IngestAttempt(this.repo.inTransaction(trx)).run(ctx, anchor, events)),
     );
-  }
-
-  private async attempt(
-    ctx: IngestContext,
-    anchor: Anchor,
-    events: CanonicalEvent[],
-  ): Promise<IngestResult> {
-    const unseen = await this.dropDuplicates(ctx.environmentId, events, anchor.seen);
-    const duplicates = events.length - unseen.length;
-    const screened =
-      this.repo.suppressions && !anchor.screened
-        ? await filterSuppressed(
-            this.repo.suppressions,
-            ctx.environmentId,
-            unseen,
-            'ref' in anchor ? anchor.ref : undefined,
-          )
-        : ({ kept: unseen, droppedIndexes: [], dropped: 0, purge: [] } as SuppressionOutcome);
-    if ((screened.purge.length > 0 || screened.purgeRef) && !ctx.preflight)
-      await purgeIdentified(this.repo, ctx.environmentId, screened.purge, screened.purgeRef);
-    const fresh = screened.kept;
-    const suppressed = screened.dropped;
-    if (fresh.length === 0) {
-      const existing = await findExisting(this.repo, ctx, anchor);
-      return { profile: existing, applied: 0, duplicates, suppressed };
-    }
-    const work = await resolveTarget(this.repo, ctx, anchor);
-    if ('ref' in anchor && anchor.customId !== undefined)
-      await claimCustomId(this.repo, ctx, work, anchor.customId);
-    const before = work.state;
-    const fold = await this.repo.fold?.forEnvironment(ctx.environmentId);
-    for (const event of fresh) {
-      await this.identity.apply(ctx, work, event);
-      work.state = applyEvent(work.state, event, { source: ctx.source, newId });
-      if (fold) work.state = fold.afterEvent(work.state, event);
-      work.eventRows.push({
-        id: newId(),
-        environment_id: ctx.environmentId,
-        profile_id: work.state.id,
-        message_id: event.messageId,
-        type: event.type,
-        action: event.action,
-        timestamp: event.timestamp,
-        received_at: event.receivedAt,
-        body: JSON.stringify(event),
-      });
-    }
-    if (fold) {
-      const after = await fold.afterEvents(work.state);
-      work.state = after.state;
-      if (after.rows) work.extraRows.push(after.rows);
-    }
-    // Webhooks: read before the transaction, and null (nothing to write) without subscriptions.
-    const sink = ctx.preflight ? null : await this.repo.changes?.forEnvironment(ctx.environmentId);
-    if (sink) {
-      const changes = ingestChanges({
-        created: work.version === null,
-        before,
-        after: work.state,
-        newIdentifierTypes: work.newIdentifiers.map((i) => i.type),
-        eventTypes: fresh.map((e) => e.type),
-        merges: work.merges.map(({ record }) => record),
-      });
-      work.extraWrites.push((trx) => sink.write(trx, changes));
-    }
-    if (!ctx.preflight) await persistWork(this.repo, ctx, work, fresh);
-    return { profile: work.state, applied: fresh.length, duplicates, suppressed };
-  }
-
-  /**
-   * Drops events whose messageId was already applied (`known`: as the batch found just before),
-   * or repeats one earlier in the group.
-   */
-  private async dropDuplicates(
-    environmentId: string,
-    events: CanonicalEvent[],
-    known?: ReadonlySet<string>,
-  ): Promise<CanonicalEvent[]> {
-    const seen = known
-      ? new Set(known)
-      : await this.repo.dedupe.findSeen(
-          environmentId,
-          events.map((e) => e.messageId),
-        );
-    return events.filter((event) => {
-      if (seen.has(event.messageId)) return false;
-      seen.add(event.messageId);
-      return true;
-    });
   }
 }
