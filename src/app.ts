@@ -43,6 +43,7 @@ import { ProfileQueryService } from './modules/profiles/profile-query-service.js
 import { ProfileRepository } from './modules/profiles/profile-repository.js';
 import { TenantService } from './modules/tenants/tenant-service.js';
 import { createWebhooksModule, type WebhooksModule } from './modules/webhooks/webhooks-module.js';
+import { registerBodyAdmission } from './platform/body-admission.js';
 import { registerHealthRoutes } from './platform/health.js';
 import { loggerOptions } from './platform/logging.js';
 import { startMaintenance } from './platform/maintenance.js';
@@ -201,6 +202,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const services = buildServices(deps, app.log);
   registerRequestIdEcho(app);
+  registerBodyAdmission(app, config.bodyBytesInFlight);
   refuseControlCharactersInParams(app);
   // Shared by every surface's auth hook, so the root sees all authenticated routes.
   app.decorate('routeTable', []);

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ TESSERA_JOB_CONCURRENCY: '1' }).jobConcurrency).toBe(1);
     expect(() => loadConfig({ TESSERA_JOB_CONCURRENCY: '0' })).toThrow(/TESSERA_JOB_CONCURRENCY/);
     expect(loadConfig({ TESSERA_WEBHOOK_CONCURRENCY: '16' }).webhookConcurrency).toBe(16);
+    expect(loadConfig({ TESSERA_BODY_BYTES_IN_FLIGHT: '0' }).bodyBytesInFlight).toBe(0);
     expect(() => loadConfig({ TESSERA_WEBHOOK_CONCURRENCY: '0' })).toThrow(
       /TESSERA_WEBHOOK_CONCURRENCY/,
     );

@@ -25,6 +25,11 @@ export const ConfigSchema = Type.Object({
   dedupeRetentionDays: Type.Integer({ minimum: 7 }),
   /** Largest request body accepted, bytes. */
   bodyLimitBytes: Type.Integer({ minimum: 1024 }),
+  /**
+   * Bytes of large request bodies (16 KiB or more) each process works on at once; the next one
+   * waits, unread (see platform/body-admission.ts). 0: no bound.
+   */
+  bodyBytesInFlight: Type.Integer({ minimum: 0 }),
   /** Deepest JSON nesting accepted in a request body. */
   maxJsonDepth: Type.Integer({ minimum: 2, maximum: 256 }),
   /** Queued jobs (imports, exports, erasures) each process runs at once. */
@@ -86,6 +91,7 @@ export const DEFAULT_CONFIG: Config = {
   heapGrowthPercent: 50,
   dedupeRetentionDays: 30,
   bodyLimitBytes: 1024 * 1024,
+  bodyBytesInFlight: 512 * 1024,
   maxJsonDepth: 32,
   jobConcurrency: 4,
   databasePoolSize: 10,
@@ -118,6 +124,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   TESSERA_HEAP_GROWTH_PERCENT: 'heapGrowthPercent',
   TESSERA_DEDUPE_RETENTION_DAYS: 'dedupeRetentionDays',
   TESSERA_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  TESSERA_BODY_BYTES_IN_FLIGHT: 'bodyBytesInFlight',
   TESSERA_MAX_JSON_DEPTH: 'maxJsonDepth',
   TESSERA_DATABASE_POOL_SIZE: 'databasePoolSize',
   TESSERA_JOB_CONCURRENCY: 'jobConcurrency',

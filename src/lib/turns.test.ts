@@ -41,4 +41,28 @@ describe('Turns', () => {
     await expect(turns.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await turns.run(async () => undefined);
   });
+
+  it('with weights: the first in line waits for its whole weight, and nobody behind it goes first', async () => {
+    const turns = new Turns(10);
+    const granted: string[] = [];
+    await turns.acquire(6);
+    const heavy = turns.acquire(8).then(() => granted.push('heavy'));
+    const light = turns.acquire(1).then(() => granted.push('light'));
+    await Promise.resolve();
+    // 4 permits are free, enough for the light one, but the heavy one asked first.
+    expect(granted).toEqual([]);
+    turns.release(6);
+    // 10 free: the heavy one, then the light one in the 2 left.
+    await Promise.all([heavy, light]);
+    expect(granted).toEqual(['heavy', 'light']);
+    turns.release(8);
+    turns.release(1);
+    await turns.acquire(10);
+  });
+
+  it('refuses a weight it could never grant', () => {
+    const turns = new Turns(4);
+    expect(() => turns.acquire(5)).toThrow(RangeError);
+    expect(() => turns.acquire(0)).toThrow(RangeError);
+  });
 });

@@ -1,0 +1,102 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bodyShare, LARGE_BODY_BYTES, registerBodyAdmission } from './body-admission.js';
+
+/** A server whose `POST /hold/:name` handler runs until the test lets that name go. */
+async function holdingServer(budgetBytes: number) {
+  const app = Fastify({ forceCloseConnections: true });
+  registerBodyAdmission(app, budgetBytes);
+  const started: string[] = [];
+  const gates = new Map<string, () => void>();
+  app.post<{ Params: { name: string } }>('/hold/:name', async (request) => {
+    started.push(request.params.name);
+    await new Promise<void>((resolve) => gates.set(request.params.name, resolve));
+    return { done: request.params.name };
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const post = (name: string, bytes: number, signal?: AbortSignal) =>
+    fetch(`http://127.0.0.1:${port}/hold/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(bytes) }),
+      signal,
+    });
+  const until = async (check: () => boolean) => {
+    while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+  const release = async (name: string) => {
+    await until(() => gates.has(name));
+    gates.get(name)!();
+  };
+  return { app, started, post, until, release };
+}
+
+/** Long enough for a request the hook let through to reach its handler on loopback. */
+const SETTLE_MS = 150;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
+describe('registerBodyAdmission', () => {
+  let app: FastifyInstance | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('holds a large body while earlier ones use the budget, and lets it in when one is answered', async () => {
+    const server = await holdingServer(60_000);
+    app = server.app;
+    const first = server.post('first', 40_000);
+    await server.until(() => server.started.includes('first'));
+    const second = server.post('second', 40_000);
+    await settle();
+    expect(server.started).toEqual(['first']);
+    await server.release('first');
+    expect((await first).status).toBe(200);
+    await server.until(() => server.started.includes('second'));
+    await server.release('second');
+    expect((await second).status).toBe(200);
+  });
+
+  it('lets small bodies pass while large ones hold the whole budget', async () => {
+    const server = await holdingServer(60_000);
+    app = server.app;
+    const large = server.post('large', 100_000);
+    await server.until(() => server.started.includes('large'));
+    const small = server.post('small', 1_000);
+    await server.until(() => server.started.includes('small'));
+    await server.release('small');
+    await server.release('large');
+    expect((await small).status).toBe(200);
+    expect((await large).status).toBe(200);
+  });
+
+  it("gives a closed connection's share back, so the next body gets in", async () => {
+    const server = await holdingServer(60_000);
+    app = server.app;
+    const abort = new AbortController();
+    const abandoned = server.post('abandoned', 40_000, abort.signal).catch(() => 'aborted');
+    await server.until(() => server.started.includes('abandoned'));
+    const next = server.post('next', 40_000);
+    await settle();
+    expect(server.started).toEqual(['abandoned']);
+    abort.abort();
+    expect(await abandoned).toBe('aborted');
+    await server.until(() => server.started.includes('next'));
+    await server.release('next');
+    expect((await next).status).toBe(200);
+    await server.release('abandoned');
+  });
+});
+
+describe('bodyShare', () => {
+  it('is 0 without a body or for a small one, the length for a large one, at most the budget', () => {
+    expect(bodyShare({}, 100_000)).toBe(0);
+    expect(bodyShare({ 'content-length': String(LARGE_BODY_BYTES - 1) }, 100_000)).toBe(0);
+    expect(bodyShare({ 'content-length': '50000' }, 100_000)).toBe(50_000);
+    expect(bodyShare({ 'content-length': '500000' }, 100_000)).toBe(100_000);
+    expect(bodyShare({ 'content-length': 'junk' }, 100_000)).toBe(0);
+    // Unknown length: it may be as large as the body limit, so it is worked on alone.
+    expect(bodyShare({ 'transfer-encoding': 'chunked' }, 100_000)).toBe(100_000);
+  });
+});
