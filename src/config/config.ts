@@ -27,7 +27,7 @@ export const ConfigSchema = Type.Object({
   bodyLimitBytes: Type.Integer({ minimum: 1024 }),
   /**
    * Bytes of large request bodies (16 KiB or more) each process works on at once; the next one
-   * waits, unread (see platform/body-admission.ts). 0: no bound.
+   * waits once it has arrived (see platform/body-admission.ts). 0: no bound.
    */
   bodyBytesInFlight: Type.Integer({ minimum: 0 }),
   /** Deepest JSON nesting accepted in a request body. */

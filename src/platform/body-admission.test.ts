@@ -1,11 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bodyShare, LARGE_BODY_BYTES, registerBodyAdmission } from './body-admission.js';
+import { registerCompressedBodies } from './compressed-body.js';
 
 /** A server whose `POST /hold/:name` handler runs until the test lets that name go. */
 async function holdingServer(budgetBytes: number) {
   const app = Fastify({ forceCloseConnections: true });
   registerBodyAdmission(app, budgetBytes);
+  // As in the surfaces: registered after, and it removes a gzip body's Content-Length.
+  registerCompressedBodies(app, 1_000_000);
   const started: string[] = [];
   const gates = new Map<string, () => void>();
   app.post<{ Params: { name: string } }>('/hold/:name', async (request) => {
@@ -22,6 +28,13 @@ async function holdingServer(budgetBytes: number) {
       body: JSON.stringify({ pad: 'x'.repeat(bytes) }),
       signal,
     });
+  /** About `bytes` of gzip (random data does not compress). */
+  const postGzip = (name: string, bytes: number) =>
+    fetch(`http://127.0.0.1:${port}/hold/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify({ pad: randomBytes(bytes).toString('base64') })),
+    });
   const until = async (check: () => boolean) => {
     while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
   };
@@ -29,7 +42,7 @@ async function holdingServer(budgetBytes: number) {
     await until(() => gates.has(name));
     gates.get(name)!();
   };
-  return { app, started, post, until, release };
+  return { app, port, started, post, postGzip, until, release };
 }
 
 /** Long enough for a request the hook let through to reach its handler on loopback. */
@@ -69,6 +82,39 @@ describe('registerBodyAdmission', () => {
     await server.release('large');
     expect((await small).status).toBe(200);
     expect((await large).status).toBe(200);
+  });
+
+  it('holds a gzip body by its compressed length, which decompression removes from the headers', async () => {
+    const server = await holdingServer(60_000);
+    app = server.app;
+    const first = server.postGzip('first', 30_000);
+    await server.until(() => server.started.includes('first'));
+    const second = server.postGzip('second', 30_000);
+    await settle();
+    expect(server.started).toEqual(['first']);
+    await server.release('first');
+    expect((await first).status).toBe(200);
+    await server.until(() => server.started.includes('second'));
+    await server.release('second');
+    expect((await second).status).toBe(200);
+  });
+
+  it('holds nothing for a body that is still arriving', async () => {
+    const server = await holdingServer(60_000);
+    app = server.app;
+    // Announces 50 KB and sends 100 bytes of it: a slow (or hostile) client.
+    const slow = connect(server.port, '127.0.0.1');
+    slow.on('error', () => {});
+    await new Promise((resolve) => slow.once('connect', resolve));
+    slow.write(
+      'POST /hold/slow HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n' +
+        `content-length: 50000\r\n\r\n{"pad":"${'x'.repeat(90)}`,
+    );
+    const fast = server.post('fast', 50_000);
+    await server.until(() => server.started.includes('fast'));
+    await server.release('fast');
+    expect((await fast).status).toBe(200);
+    slow.destroy();
   });
 
   it("gives a closed connection's share back, so the next body gets in", async () => {
