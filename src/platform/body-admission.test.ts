@@ -9,6 +9,12 @@ import { registerCompressedBodies } from './compressed-body.js';
 /** A server whose `POST /hold/:name` handler runs until the test lets that name go. */
 async function holdingServer(budgetBytes: number) {
   const app = Fastify({ forceCloseConnections: true });
+  // `x-vanish`: the connection is gone by the time the body has been parsed.
+  app.addHook('preValidation', (request, reply, done) => {
+    if (!request.headers['x-vanish']) return done();
+    reply.raw.once('close', () => done());
+    request.raw.socket.destroy();
+  });
   registerBodyAdmission(app, budgetBytes);
   // As in the surfaces: registered after, and it removes a gzip body's Content-Length.
   registerCompressedBodies(app, 1_000_000);
@@ -21,10 +27,10 @@ async function holdingServer(budgetBytes: number) {
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
-  const post = (name: string, bytes: number, signal?: AbortSignal) =>
+  const post = (name: string, bytes: number, signal?: AbortSignal, vanish = false) =>
     fetch(`http://127.0.0.1:${port}/hold/${name}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(vanish ? { 'x-vanish': '1' } : {}) },
       body: JSON.stringify({ pad: 'x'.repeat(bytes) }),
       signal,
     });
@@ -115,6 +121,17 @@ describe('registerBodyAdmission', () => {
     await server.release('fast');
     expect((await fast).status).toBe(200);
     slow.destroy();
+  });
+
+  it('takes no share for a connection that closed before its body was worked on', async () => {
+    const server = await holdingServer(60_000);
+    app = server.app;
+    await expect(server.post('vanished', 40_000, undefined, true)).rejects.toThrow();
+    const next = server.post('next', 40_000);
+    await server.until(() => server.started.includes('next'));
+    await server.release('next');
+    expect((await next).status).toBe(200);
+    expect(server.started).toEqual(['next']);
   });
 
   it("gives a closed connection's share back, so the next body gets in", async () => {

@@ -38,6 +38,9 @@ export function registerBodyAdmission(app: FastifyInstance, budgetBytes: number)
   app.addHook('preValidation', (request, reply, done) => {
     const share = shares.get(request);
     if (share === undefined) return done();
+    // A client gone already, or while in line, is not worked for: nobody would get the answer,
+    // and its work would not count against the budget.
+    if (reply.raw.closed) return;
     let held = false;
     let closed = false;
     // Attached before waiting: a client that gives up while in line gives its share back at once.
