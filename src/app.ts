@@ -256,6 +256,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     limiter,
     { ratePerSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
     config.failedAuthPerMinute,
+    config.redisUrl !== undefined,
   );
   const { verifier, tokens, service } = services.credentials;
   await verifier.revocations.start();

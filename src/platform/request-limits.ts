@@ -16,6 +16,15 @@ export const TOKEN_ENDPOINT_POLICY: RateLimitPolicy = Object.freeze({
 });
 
 /**
+ * With a shared limiter (Redis), how long a process trusts an address's last "allowed"
+ * failed-authentication answer: a request from an address that keeps authenticating correctly
+ * then costs one round trip to Redis (its credential's bucket) instead of two, one after the
+ * other. An address blocked through other processes is refused here at most this much later;
+ * a failure this process sees from it is counted at once, and ends the trust.
+ */
+export const SHARED_FAILED_AUTH_TRUST_MS = 1_000;
+
+/**
  * The request throttles of every surface, on one limiter (memory, or Redis shared by all
  * processes): a token bucket per credential (its own override, else the configured default), a
  * tighter one per address on token endpoints, and a separate budget of failed authentications
@@ -28,11 +37,15 @@ export class RequestLimits implements AuthLimits {
     private readonly limiter: RateLimiter,
     private readonly defaultPolicy: RateLimitPolicy,
     failedAuthPerMinute: number,
+    /** The limiter is shared by every process (Redis): see SHARED_FAILED_AUTH_TRUST_MS. */
+    shared = false,
   ) {
-    this.failedAuth = new FailedAuthLimiter(limiter, {
-      ratePerSecond: failedAuthPerMinute / 60,
-      burst: failedAuthPerMinute,
-    });
+    this.failedAuth = new FailedAuthLimiter(
+      limiter,
+      { ratePerSecond: failedAuthPerMinute / 60, burst: failedAuthPerMinute },
+      undefined,
+      { trustAllowedMs: shared ? SHARED_FAILED_AUTH_TRUST_MS : 0 },
+    );
   }
 
   async assertAddressAllowed(address: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientAddressKey, FailedAuthLimiter } from './failed-auth-limiter.js';
 import { MemoryRateLimiter } from './memory-rate-limiter.js';
-import { DEFAULT_CREDENTIAL_POLICY } from './rate-limiter.js';
+import { DEFAULT_CREDENTIAL_POLICY, type RateLimiter } from './rate-limiter.js';
 
 function setup() {
   const clock = { now: 0 };
@@ -50,6 +50,70 @@ describe('FailedAuthLimiter', () => {
     for (let i = 0; i < 20; i++) await failedAuth.recordFailure(`2001:db8:1:2::${i.toString(16)}`);
     expect(await failedAuth.isBlocked('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe(true);
     expect(await failedAuth.isBlocked('2001:db8:1:3::1')).toBe(false);
+  });
+});
+
+describe('FailedAuthLimiter trusting allowed answers (a shared limiter)', () => {
+  /** Two processes' limiters over one store, counting the questions each asks it. */
+  function shared() {
+    const clock = { now: 0 };
+    const store = new MemoryRateLimiter({ now: () => clock.now });
+    const process = () => {
+      const asked = { peeks: 0 };
+      const limiter: RateLimiter = {
+        take: (key, policy, cost) => store.take(key, policy, cost),
+        peek: (key, policy, cost) => {
+          asked.peeks++;
+          return store.peek(key, policy, cost);
+        },
+        close: async () => {},
+      };
+      const options = { trustAllowedMs: 1_000, now: () => clock.now };
+      return { asked, failedAuth: new FailedAuthLimiter(limiter, undefined, undefined, options) };
+    };
+    return { clock, a: process(), b: process() };
+  }
+
+  it('asks the store once per address while its allowed answer is trusted', async () => {
+    const { clock, a } = shared();
+    for (let i = 0; i < 10; i++) expect(await a.failedAuth.isBlocked('203.0.113.7')).toBe(false);
+    expect(a.asked.peeks).toBe(1);
+    await a.failedAuth.isBlocked('203.0.113.8');
+    expect(a.asked.peeks).toBe(2);
+    clock.now += 1_000;
+    await a.failedAuth.isBlocked('203.0.113.7');
+    expect(a.asked.peeks).toBe(3);
+  });
+
+  it('ends the trust at a failure it records, and never keeps a refusal', async () => {
+    const { clock, a } = shared();
+    expect(await a.failedAuth.isBlocked('203.0.113.7')).toBe(false);
+    for (let i = 0; i < 20; i++) await a.failedAuth.recordFailure('203.0.113.7');
+    expect(await a.failedAuth.isBlocked('203.0.113.7')).toBe(true);
+    // One failure refills in 3 s; the refusal was not kept, so the next answer is fresh.
+    clock.now += 3_000;
+    expect(await a.failedAuth.isBlocked('203.0.113.7')).toBe(false);
+  });
+
+  it("sees another process's failures once the trust runs out", async () => {
+    const { clock, a, b } = shared();
+    expect(await a.failedAuth.isBlocked('203.0.113.7')).toBe(false);
+    for (let i = 0; i < 20; i++) await b.failedAuth.recordFailure('203.0.113.7');
+    expect(await b.failedAuth.isBlocked('203.0.113.7')).toBe(true);
+    clock.now += 500;
+    expect(await a.failedAuth.isBlocked('203.0.113.7')).toBe(false);
+    clock.now += 500;
+    expect(await a.failedAuth.isBlocked('203.0.113.7')).toBe(true);
+  });
+
+  it('keeps at most 10,000 addresses, dropping the oldest', async () => {
+    const { a } = shared();
+    for (let i = 0; i <= 10_000; i++) await a.failedAuth.isBlocked(`10.0.${i >> 8}.${i & 255}`);
+    expect(a.asked.peeks).toBe(10_001);
+    await a.failedAuth.isBlocked('10.0.39.16'); // the newest: still trusted
+    expect(a.asked.peeks).toBe(10_001);
+    await a.failedAuth.isBlocked('10.0.0.0'); // the oldest: dropped
+    expect(a.asked.peeks).toBe(10_002);
   });
 });
 

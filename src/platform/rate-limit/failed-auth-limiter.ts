@@ -7,6 +7,20 @@ export const DEFAULT_FAILED_AUTH_POLICY: RateLimitPolicy = Object.freeze({
   burst: 20,
 });
 
+/** Addresses whose last "allowed" answer a process keeps at most (the oldest go first). */
+const TRUSTED_ADDRESSES = 10_000;
+
+export interface FailedAuthOptions {
+  /**
+   * How long this process trusts an address's last "allowed" answer instead of asking the
+   * limiter again, ms (0: always ask). For a shared limiter, where each question is a round trip
+   * to Redis. A failure this process records from the address ends the trust at once; failures
+   * recorded by other processes are seen once it runs out.
+   */
+  trustAllowedMs?: number;
+  now?: () => number;
+}
+
 /**
  * Throttles credential guessing. Only *failed* authentications cost tokens, and the buckets are
  * keyed by client address alone, in their own key space: someone hammering with bad keys is
@@ -17,15 +31,37 @@ export const DEFAULT_FAILED_AUTH_POLICY: RateLimitPolicy = Object.freeze({
  * `recordFailure` after a key fails to verify.
  */
 export class FailedAuthLimiter {
+  /** Allowed answers trusted until a time (see FailedAuthOptions.trustAllowedMs), by key. */
+  private readonly trusted = new Map<string, { decision: RateLimitDecision; until: number }>();
+  private readonly trustAllowedMs: number;
+  private readonly now: () => number;
+
   constructor(
     private readonly limiter: RateLimiter,
     private readonly policy: RateLimitPolicy = DEFAULT_FAILED_AUTH_POLICY,
     private readonly keyPrefix = 'auth-failures:',
-  ) {}
+    options: FailedAuthOptions = {},
+  ) {
+    this.trustAllowedMs = options.trustAllowedMs ?? 0;
+    this.now = options.now ?? Date.now;
+  }
 
   /** The address's bucket as it stands (for `Retry-After`); consumes nothing. */
-  check(address: string): Promise<RateLimitDecision> {
-    return this.limiter.peek(this.keyFor(address), this.policy);
+  async check(address: string): Promise<RateLimitDecision> {
+    const key = this.keyFor(address);
+    if (this.trustAllowedMs === 0) return this.limiter.peek(key, this.policy);
+    const now = this.now();
+    const kept = this.trusted.get(key);
+    if (kept && kept.until > now) return kept.decision;
+    const decision = await this.limiter.peek(key, this.policy);
+    this.trusted.delete(key);
+    if (decision.allowed) {
+      if (this.trusted.size >= TRUSTED_ADDRESSES) {
+        this.trusted.delete(this.trusted.keys().next().value!);
+      }
+      this.trusted.set(key, { decision, until: now + this.trustAllowedMs });
+    }
+    return decision;
   }
 
   /** Whether the address has used up its failures; consumes nothing. */
@@ -35,7 +71,9 @@ export class FailedAuthLimiter {
 
   /** Counts one failed authentication from `address`. */
   recordFailure(address: string): Promise<RateLimitDecision> {
-    return this.limiter.take(this.keyFor(address), this.policy);
+    const key = this.keyFor(address);
+    this.trusted.delete(key);
+    return this.limiter.take(key, this.policy);
   }
 
   private keyFor(address: string): string {
