@@ -55,6 +55,25 @@ async function holdingServer(budgetBytes: number) {
 const SETTLE_MS = 150;
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
+type Server = Awaited<ReturnType<typeof holdingServer>>;
+
+/** Two bodies that do not fit the budget together: the second starts once the first is answered. */
+async function expectSecondWaitsForFirst(
+  server: Server,
+  send: (name: string) => Promise<Response>,
+) {
+  const first = send('first');
+  await server.until(() => server.started.includes('first'));
+  const second = send('second');
+  await settle();
+  expect(server.started).toEqual(['first']);
+  await server.release('first');
+  expect((await first).status).toBe(200);
+  await server.until(() => server.started.includes('second'));
+  await server.release('second');
+  expect((await second).status).toBe(200);
+}
+
 describe('registerBodyAdmission', () => {
   let app: FastifyInstance | undefined;
   afterEach(async () => {
@@ -65,16 +84,7 @@ describe('registerBodyAdmission', () => {
   it('holds a large body while earlier ones use the budget, and lets it in when one is answered', async () => {
     const server = await holdingServer(60_000);
     app = server.app;
-    const first = server.post('first', 40_000);
-    await server.until(() => server.started.includes('first'));
-    const second = server.post('second', 40_000);
-    await settle();
-    expect(server.started).toEqual(['first']);
-    await server.release('first');
-    expect((await first).status).toBe(200);
-    await server.until(() => server.started.includes('second'));
-    await server.release('second');
-    expect((await second).status).toBe(200);
+    await expectSecondWaitsForFirst(server, (name) => server.post(name, 40_000));
   });
 
   it('lets small bodies pass while large ones hold the whole budget', async () => {
@@ -93,16 +103,7 @@ describe('registerBodyAdmission', () => {
   it('holds a gzip body by its compressed length, which decompression removes from the headers', async () => {
     const server = await holdingServer(60_000);
     app = server.app;
-    const first = server.postGzip('first', 30_000);
-    await server.until(() => server.started.includes('first'));
-    const second = server.postGzip('second', 30_000);
-    await settle();
-    expect(server.started).toEqual(['first']);
-    await server.release('first');
-    expect((await first).status).toBe(200);
-    await server.until(() => server.started.includes('second'));
-    await server.release('second');
-    expect((await second).status).toBe(200);
+    await expectSecondWaitsForFirst(server, (name) => server.postGzip(name, 30_000));
   });
 
   it('holds nothing for a body that is still arriving', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { countingRateLimiter } from '../../../test/helpers/counting-rate-limiter.js';
 import { clientAddressKey, FailedAuthLimiter } from './failed-auth-limiter.js';
 import { MemoryRateLimiter } from './memory-rate-limiter.js';
-import { DEFAULT_CREDENTIAL_POLICY, type RateLimiter } from './rate-limiter.js';
+import { DEFAULT_CREDENTIAL_POLICY } from './rate-limiter.js';
 
 function setup() {
   const clock = { now: 0 };
@@ -59,15 +60,7 @@ describe('FailedAuthLimiter trusting allowed answers (a shared limiter)', () => 
     const clock = { now: 0 };
     const store = new MemoryRateLimiter({ now: () => clock.now });
     const process = () => {
-      const asked = { peeks: 0 };
-      const limiter: RateLimiter = {
-        take: (key, policy, cost) => store.take(key, policy, cost),
-        peek: (key, policy, cost) => {
-          asked.peeks++;
-          return store.peek(key, policy, cost);
-        },
-        close: async () => {},
-      };
+      const { limiter, asked } = countingRateLimiter(store);
       const options = { trustAllowedMs: 1_000, now: () => clock.now };
       return { asked, failedAuth: new FailedAuthLimiter(limiter, undefined, undefined, options) };
     };
