@@ -29,7 +29,7 @@ import type {
 /**
  * The attachment as one string: `person`, `contact:email:<value>`, `contact:phone:<value>`,
  * `device:<id>`, `application:<id>`, `preference:<topic>:<channel>`. Values are stored
- * normalized (see consent-validate.ts), so equal attachments give equal keys.
+ * normalized (see consent-validate-fields.ts), so equal attachments give equal keys.
  */
 export function attachmentKey(attachment: ConsentAttachment): string {
   switch (attachment.kind) {
@@ -61,7 +61,7 @@ export function parseAttachmentKey(key: string): ConsentAttachment | undefined {
   if (kind === 'contact' && (head === 'email' || head === 'phone')) {
     return { kind, type: head, value: tail };
   }
-  // Topics and channels never contain ':' (see consent-validate.ts).
+  // Topics and channels never contain ':' (see NAME in consent-validate-fields.ts).
   if (kind === 'preference' && !tail.includes(':')) {
     return { kind, topic: head, channel: tail };
   }

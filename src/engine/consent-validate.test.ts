@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import dataPointCases from './cases/consent-data-points.json' with { type: 'json' };
 import cases from './cases/consent-validate.json' with { type: 'json' };
+import { normalizeAttachmentKey } from './consent-read-filter.js';
 import {
   type ChangeContext,
   consentRecordOf,
-  normalizeAttachmentKey,
   preferenceRecordOf,
   validateConsentChange,
   validatePolicyVersion,

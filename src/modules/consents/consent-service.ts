@@ -1,16 +1,8 @@
 import type { Transaction } from 'kysely';
-import {
-  consentView,
-  dataPointKey,
-  lapseOf,
-  marketingChannels,
-  planWrite,
-  preferenceView,
-} from '../../engine/consent-state.js';
+import { consentView, marketingChannels, preferenceView } from '../../engine/consent-state.js';
 import type {
   ConsentRecord,
   ConsentView,
-  DataPointRecord,
   MarketingChannel,
   PreferenceRecord,
   PreferenceView,
@@ -21,20 +13,13 @@ import {
   type PreferenceChange,
   preferenceRecordOf,
 } from '../../engine/consent-validate.js';
-import { newId } from '../../lib/ids.js';
-import { parseStored } from '../../lib/json.js';
-import type { ConsentHistoryTable, Database } from '../../storage/schema.js';
+import type { Database } from '../../storage/schema.js';
 import type { Storage } from '../../storage/storage.js';
 import type { ChangeRecorder } from '../webhooks/change-types.js';
-import { dataPointChange } from '../webhooks/consent-changes.js';
 import type { ProfileWriteGuard } from './consent-guard.js';
+import { ConsentLedger, treeOf } from './consent-ledger.js';
 import { ConsentPolicies, type PolicyVersion } from './consent-policies.js';
-import {
-  ConsentStore,
-  type CurrentRow,
-  type DataPointKind,
-  type HistoryRow,
-} from './consent-store.js';
+import { ConsentStore, type DataPointKind, type HistoryRow } from './consent-store.js';
 
 /** The profile a consent belongs to: its id and the ids merged into it (a `ProfileState` fits). */
 export interface ConsentSubject {
@@ -73,13 +58,12 @@ export class ConsentService {
   private readonly store: ConsentStore;
   /** The clock changes are recorded with (validation checks expiries against it too). */
   readonly now: () => number;
-  private readonly guard: ProfileWriteGuard;
+  private readonly ledger: ConsentLedger;
   private readonly policies: ConsentPolicies;
   private readonly afterConsentChange?: (environmentId: string, profileId: string) => Promise<void>;
-  private readonly changes: ChangeRecorder | null;
 
   constructor(
-    private readonly storage: Storage,
+    storage: Storage,
     options: {
       now?: () => number;
       guard?: ProfileWriteGuard;
@@ -92,11 +76,16 @@ export class ConsentService {
       afterConsentChange?: (environmentId: string, profileId: string) => Promise<void>;
     } = {},
   ) {
-    this.changes = options.changes ?? null;
     this.store = new ConsentStore(storage.db);
     this.policies = new ConsentPolicies(storage, this.store);
     this.now = options.now ?? Date.now;
-    this.guard = options.guard ?? ((_env, _id, write) => write());
+    this.ledger = new ConsentLedger(
+      storage,
+      this.store,
+      this.now,
+      options.guard ?? ((_env, _id, write) => write()),
+      options.changes ?? null,
+    );
     this.afterConsentChange = options.afterConsentChange;
   }
 
@@ -106,7 +95,7 @@ export class ConsentService {
     profile: ConsentSubject,
     change: ConsentChange & { purpose: string },
   ): Promise<ConsentView> {
-    const record = (await this.write(environmentId, profile, (at) =>
+    const record = (await this.ledger.write(environmentId, profile, (at) =>
       consentRecordOf(change, at),
     )) as ConsentRecord;
     await this.afterConsentChange?.(environmentId, profile.id);
@@ -120,7 +109,9 @@ export class ConsentService {
     profile: ConsentSubject,
     change: PreferenceChange & { topic: string; channel: string },
   ): Promise<PreferenceView> {
-    const record = await this.write(environmentId, profile, (at) => preferenceRecordOf(change, at));
+    const record = await this.ledger.write(environmentId, profile, (at) =>
+      preferenceRecordOf(change, at),
+    );
     return preferenceView(record as PreferenceRecord, record.at);
   }
 
@@ -131,7 +122,7 @@ export class ConsentService {
     filter: { purpose?: string; dataPoint?: string } = {},
   ): Promise<ConsentView[]> {
     const now = this.now();
-    const records = (await this.current(environmentId, profile, 'consent', now, {
+    const records = (await this.ledger.current(environmentId, profile, 'consent', now, {
       subject: filter.purpose,
       target: filter.dataPoint,
     })) as ConsentRecord[];
@@ -150,7 +141,7 @@ export class ConsentService {
     filter: { topic?: string; channel?: string } = {},
   ): Promise<PreferenceView[]> {
     const now = this.now();
-    const records = (await this.current(environmentId, profile, 'preference', now, {
+    const records = (await this.ledger.current(environmentId, profile, 'preference', now, {
       subject: filter.topic,
       target: filter.channel,
     })) as PreferenceRecord[];
@@ -168,7 +159,7 @@ export class ConsentService {
     profile: ConsentSubject,
   ): Promise<MarketingChannel[]> {
     const now = this.now();
-    const records = await this.current(environmentId, profile, 'preference', now, {});
+    const records = await this.ledger.current(environmentId, profile, 'preference', now, {});
     return marketingChannels(records as PreferenceRecord[], now);
   }
 
@@ -180,7 +171,7 @@ export class ConsentService {
     filter: HistoryFilter,
   ): Promise<HistoryPage> {
     // Lapses that are due are recorded first, so the history shows them.
-    await this.current(environmentId, profile, kind, this.now(), filter);
+    await this.ledger.current(environmentId, profile, kind, this.now(), filter);
     const entries = await this.store.findHistory({
       environmentId,
       profileIds: treeOf(profile),
@@ -248,139 +239,4 @@ export class ConsentService {
       preferenceHistory: await entries('preference'),
     };
   }
-
-  /** Appends the change (after the lapse the replaced record owes) and makes it current. */
-  private write(
-    environmentId: string,
-    profile: ConsentSubject,
-    build: (at: number) => DataPointRecord,
-  ): Promise<DataPointRecord> {
-    return this.guard(environmentId, profile.id, async () => {
-      const sink = await this.changes?.forEnvironment(environmentId);
-      return this.storage.write(async (trx) => {
-        const record = build(this.now());
-        const key = dataPointKey(record);
-        const rows = await this.store.findCurrent(
-          environmentId,
-          treeOf(profile),
-          key.kind,
-          { subjects: [key.subject], target: key.target },
-          trx,
-        );
-        const replaced = rows.at(-1) ?? null;
-        const history: ConsentHistoryTable[] = [];
-        for (const draft of planWrite(replaced?.record ?? null, record)) {
-          if (draft.change === 'lapsed' && replaced) {
-            // The lapse belongs to the row it ends (maybe a merged profile's), and is appended
-            // only by whoever moves that row, so a concurrent reader cannot record it twice.
-            const lapse = historyRow(environmentId, replaced.profileId, draft, record.at);
-            const moved = await this.store.replaceCurrentIf(
-              trx,
-              { profileId: replaced.profileId, ...key },
-              replaced.historyId,
-              { historyId: lapse.id, record: lapse.record, updatedAt: record.at },
-            );
-            if (moved) history.push(lapse);
-            continue;
-          }
-          const row = historyRow(environmentId, profile.id, draft, record.at);
-          history.push(row);
-          await this.store.upsertCurrent(trx, {
-            environment_id: environmentId,
-            profile_id: profile.id,
-            kind: key.kind,
-            subject: key.subject,
-            target: key.target,
-            history_id: row.id,
-            record: row.record,
-            updated_at: record.at,
-          });
-        }
-        await this.store.appendHistory(trx, history);
-        await sink?.write(
-          trx,
-          history.map((row) => ({ ...changeOf(row), mergedIds: profile.mergedIds ?? [] })),
-        );
-        return record;
-      });
-    });
-  }
-
-  /**
-   * The current records of a profile (newest per data point across the profile and those merged
-   * into it), after recording the lapses that are due at `now`.
-   */
-  private async current(
-    environmentId: string,
-    profile: ConsentSubject,
-    kind: DataPointKind,
-    now: number,
-    filter: { subject?: string; target?: string },
-  ): Promise<DataPointRecord[]> {
-    const rows = await this.store.findCurrent(environmentId, treeOf(profile), kind, {
-      subjects: filter.subject === undefined ? undefined : [filter.subject],
-      target: filter.target,
-    });
-    const latest = new Map<string, CurrentRow>();
-    for (const row of rows) {
-      const key = dataPointKey(row.record);
-      latest.set(`${key.subject}\u0000${key.target}`, row);
-    }
-    const due = [...latest.values()].filter((row) => lapseOf(row.record, now) !== null);
-    if (due.length > 0) await this.recordLapses(environmentId, due, now);
-    return [...latest.values()].map((row) => lapseOf(row.record, now)?.record ?? row.record);
-  }
-
-  private async recordLapses(environmentId: string, due: CurrentRow[], now: number): Promise<void> {
-    const sink = await this.changes?.forEnvironment(environmentId);
-    return this.storage.write(async (trx) => {
-      for (const row of due) {
-        const lapse = lapseOf(row.record, now);
-        if (!lapse) continue;
-        const entry = historyRow(environmentId, row.profileId, lapse, now);
-        const key = dataPointKey(row.record);
-        // Only the process that moves the current row appends the entry: recorded once.
-        const moved = await this.store.replaceCurrentIf(
-          trx,
-          { profileId: row.profileId, ...key },
-          row.historyId,
-          { historyId: entry.id, record: entry.record, updatedAt: now },
-        );
-        if (moved) {
-          await this.store.appendHistory(trx, [entry]);
-          await sink?.write(trx, [changeOf(entry)]);
-        }
-      }
-    });
-  }
-}
-
-/** A history entry as a webhook change event. */
-function changeOf(row: ConsentHistoryTable) {
-  return dataPointChange(row.profile_id, row.change, parseStored<DataPointRecord>(row.record));
-}
-
-function treeOf(profile: ConsentSubject): string[] {
-  return [profile.id, ...(profile.mergedIds ?? [])];
-}
-
-function historyRow(
-  environmentId: string,
-  profileId: string,
-  draft: { change: 'set' | 'lapsed'; at: number; record: DataPointRecord },
-  recordedAt: number,
-): ConsentHistoryTable {
-  const key = dataPointKey(draft.record);
-  return {
-    id: newId(),
-    environment_id: environmentId,
-    profile_id: profileId,
-    kind: key.kind,
-    subject: key.subject,
-    target: key.target,
-    change: draft.change,
-    at: draft.at,
-    recorded_at: recordedAt,
-    record: JSON.stringify(draft.record),
-  };
 }

@@ -1,11 +1,11 @@
 import {
   type ChangeContext,
   type ConsentChange,
-  type FieldIssue,
   type PreferenceChange,
   validateConsentChange,
   validatePreferenceChange,
 } from '../../engine/consent-validate.js';
+import type { FieldIssue } from '../../engine/consent-validate-fields.js';
 import { isPlainObject } from '../../engine/json-value.js';
 import { AppError, type ErrorIssue } from '../../errors/app-error.js';
 

@@ -1,3 +1,8 @@
+import {
+  type ConsentReadFilter,
+  normalizeAttachmentKey,
+  validateReadFilter,
+} from '../../engine/consent-read-filter.js';
 import type {
   ConsentAttachment,
   ConsentRecord,
@@ -6,12 +11,7 @@ import type {
   PreferenceView,
   RecordBase,
 } from '../../engine/consent-types.js';
-import {
-  type ConsentReadFilter,
-  checkName,
-  normalizeAttachmentKey,
-  validateReadFilter,
-} from '../../engine/consent-validate.js';
+import { checkName } from '../../engine/consent-validate-fields.js';
 import { AppError, type ErrorIssue } from '../../errors/app-error.js';
 import type { HistoryRow } from '../../modules/consents/consent-store.js';
 

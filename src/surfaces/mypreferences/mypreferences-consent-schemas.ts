@@ -2,9 +2,9 @@ import { Type } from 'typebox';
 
 /**
  * Route schemas of the 004 consent, preference and history routes. They document the wire and
- * bound sizes; the rules are the engine's (consent-validate.ts), applied by
- * mypreferences-consent-input.ts so that problems come back in the dialect's field names. Unknown
- * fields are reported there too (Fastify's validator would only strip them).
+ * bound sizes; the rules are the engine's (consent-validate.ts, consent-validate-fields.ts),
+ * applied by mypreferences-consent-input.ts so that problems come back in the dialect's field
+ * names. Unknown fields are reported there too (Fastify's validator would only strip them).
  */
 // Null first: with Fastify's type coercion, `[String, Null]` would turn a null into "".
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([Type.Null(), t]);

@@ -1,10 +1,7 @@
+import { type ConsentReadFilter, validateReadFilter } from '../../engine/consent-read-filter.js';
 import { attachmentKey } from '../../engine/consent-state.js';
 import type { ConsentView, PreferenceView } from '../../engine/consent-types.js';
-import {
-  type ConsentReadFilter,
-  type FieldIssue,
-  validateReadFilter,
-} from '../../engine/consent-validate.js';
+import type { FieldIssue } from '../../engine/consent-validate-fields.js';
 import { AppError } from '../../errors/app-error.js';
 import type { PolicyVersion } from '../../modules/consents/consent-policies.js';
 import type { HistoryRow } from '../../modules/consents/consent-store.js';

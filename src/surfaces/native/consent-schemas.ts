@@ -2,8 +2,8 @@ import { Type } from 'typebox';
 
 /**
  * Route schemas of the consent routes. They document the API and bound sizes; the rules
- * (names, attachments, expiries in the future) are the engine's (consent-validate.ts), so that
- * every surface that records consents shares them.
+ * (names, attachments, expiries in the future) are the engine's (consent-validate.ts,
+ * consent-validate-fields.ts), so that every surface that records consents shares them.
  */
 export const Name = Type.String({ minLength: 1, maxLength: 100 });
 export const Text = Type.String({ maxLength: 200 });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { checkName } from '../../engine/consent-validate.js';
+import { checkName } from '../../engine/consent-validate-fields.js';
 import { AppError } from '../../errors/app-error.js';
 import type { EnvironmentSettings, TenantService } from '../../modules/tenants/tenant-service.js';
 import { environmentOf } from '../../platform/auth.js';
