@@ -1,13 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AudienceResult } from '../../engine/audience-evaluate.js';
-import type { AudienceRule, ConsentState, Signal } from '../../engine/audience-types.js';
-import { consentPurposesOf } from '../../engine/consent-state.js';
-import type { ExperienceDefinition, ExperienceStep } from '../../engine/experience-types.js';
+import type { ConsentState } from '../../engine/audience-types.js';
+import type { ExperienceStep } from '../../engine/experience-types.js';
 import {
   evaluateAudiences,
   matchAudiences,
   selectExperiences,
-  signalsOf,
   updateSignals,
 } from '../../engine/index.js';
 import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
@@ -18,25 +16,12 @@ import type { ConsentStatesReader } from '../consents/consent-reader.js';
 import type { EnvironmentFold, FoldExtension } from '../profiles/fold-extension.js';
 import { DefinitionStore } from './definition-store.js';
 import type { Personalization, PersonalizationApi } from './personalization-api.js';
-
-/** Published definitions of one environment, as the hot path needs them. */
-interface EnvironmentConfig {
-  audiences: Array<{ id: string; rule: AudienceRule }>;
-  /** Whether the environment has any audience at all, published or not. */
-  hasAudiences: boolean;
-  experiences: ExperienceDefinition[];
-  signals: Signal[];
-  /** Purposes the published audiences' consent conditions name (empty: consents never load). */
-  consentPurposes: string[];
-  /** The purpose experiences require granted (the environment's setting), re-read with `version`. */
-  requiredConsent: string | null;
-  /** Newest definition change seen, and when it was last checked. */
-  version: number;
-  checkedAt: number;
-}
-
-/** How often another process's definition changes are looked for. */
-const RECHECK_MS = 1000;
+import {
+  type EnvironmentConfig,
+  environmentConfig,
+  personalizationAllowed,
+  RECHECK_MS,
+} from './personalization-config.js';
 
 export interface Explanation {
   audiences: Record<string, AudienceResult>;
@@ -278,41 +263,9 @@ export class PersonalizationService implements PersonalizationApi, FoldExtension
       return cached;
     }
     const allAudiences = await this.store.findAll('audiences', environmentId);
-    const audienceRows = allAudiences.filter((row) => row.status === 'published');
     const experienceRows = await this.store.findAll('experiences', environmentId, 'published');
-    const audiences = audienceRows.map((row) => ({
-      id: row.id,
-      rule: JSON.parse(row.definition).rule,
-    }));
-    const signals = new Map<string, Signal>();
-    const consentPurposes = new Set<string>();
-    for (const audience of audiences) {
-      for (const signal of signalsOf(audience.rule)) signals.set(signal.id, signal);
-      for (const purpose of consentPurposesOf(audience.rule)) consentPurposes.add(purpose);
-    }
-    const config: EnvironmentConfig = {
-      audiences,
-      experiences: experienceRows.map((row) => ({
-        ...JSON.parse(row.definition),
-        id: row.id,
-        status: row.status,
-      })),
-      signals: [...signals.values()],
-      consentPurposes: [...consentPurposes],
-      requiredConsent,
-      hasAudiences: allAudiences.length > 0,
-      version,
-      checkedAt: now,
-    };
+    const config = environmentConfig(allAudiences, experienceRows, requiredConsent, version, now);
     this.cache.set(environmentId, config);
     return config;
   }
-}
-
-/** True unless the environment requires a consent the profile has not granted. */
-function personalizationAllowed(
-  config: EnvironmentConfig,
-  consents: Record<string, ConsentState> | undefined,
-): boolean {
-  return config.requiredConsent === null || consents?.[config.requiredConsent] === 'granted';
 }

@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import {
   type Identifier,
   type IdentifierType,
@@ -6,11 +6,17 @@ import {
   UNIQUE_IDENTIFIER_TYPES,
 } from '../../engine/types.js';
 import { parseStored } from '../../lib/json.js';
-import { Precompiled, precompiledByCount } from '../../storage/precompiled.js';
 import { type RowWrite, runRows } from '../../storage/row-writes.js';
 import type { Database } from '../../storage/schema.js';
-import { uniqueLookupParameters, uniqueLookupShape, uniqueLookupsOf } from './identity-store.js';
+import { uniqueLookupParameters, uniqueLookupsOf } from './identity-store.js';
 import type { CachedProfile, ProfileCache } from './profile-cache.js';
+import {
+  countProfiles,
+  findLiveProfileId,
+  findProfileEnvironment,
+  listProfiles,
+} from './profile-queries.js';
+import { type DocumentReads, documentReads, holderKey, type ReadRow } from './profile-reads.js';
 import { type DocumentWrites, documentRow, documentWrites } from './profile-rows.js';
 import { WriteConflict } from './write-conflict.js';
 
@@ -22,22 +28,13 @@ export interface StoredProfile {
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** A row as the reads select it: `state` is null when it is the cached document's version. */
-type Row = Pick<Database['profiles'], 'version' | 'merged_into'> & { state: string | null };
-
-/** The holder hints' key of an identifier (see ProfileCache.holderHint). */
-const holderKey = (environmentId: string, type: IdentifierType, value: string) =>
-  `${environmentId}\u0000${type}\u0000${value}`;
-
 /** SQL for profile documents: one row per profile, read and written whole. */
 export class ProfileStore {
-  // The queries of every write, compiled once (see Precompiled).
-  private readonly selectById: Precompiled<Row>;
-  private readonly selectByIdentifier: Precompiled<Row & { id: string }>;
+  // The queries of every write, compiled once (see Precompiled and profile-reads.ts).
+  private readonly selectById: DocumentReads['selectById'];
+  private readonly selectByIdentifier: DocumentReads['selectByIdentifier'];
   /** {@link findByIdentifiers}' statement, per count of identifiers. */
-  private readonly selectByIdentifiers: (
-    count: number,
-  ) => Precompiled<Row & { id: string; type: string; value: string }>;
+  private readonly selectByIdentifiers: DocumentReads['selectByIdentifiers'];
   private readonly documents: DocumentWrites;
 
   constructor(
@@ -52,55 +49,10 @@ export class ProfileStore {
      */
     private readonly committed = true,
   ) {
-    this.selectById = Precompiled.of(
-      db
-        .selectFrom('profiles')
-        // The document is left out (null) when the row's version is the one this process holds
-        // (-1 when it holds none): reading and parsing it again would only repeat work.
-        .select([
-          'version',
-          'merged_into',
-          sql<string | null>`case when version = ${-1} then null else state end`.as('state'),
-        ])
-        .where('id', '=', '')
-        .where('environment_id', '=', '')
-        .$if(lockRows, (qb) => qb.forUpdate()),
-    );
-    this.selectByIdentifier = Precompiled.of(
-      db
-        .selectFrom('profile_identifiers as i')
-        .innerJoin('profiles as p', (join) =>
-          join
-            .onRef('p.id', '=', 'i.profile_id')
-            .onRef('p.environment_id', '=', 'i.environment_id'),
-        )
-        // As above, for the profile this identifier named when last read (a hint; '' for none).
-        .select([
-          'p.id',
-          'p.version',
-          'p.merged_into',
-          sql<
-            string | null
-          >`case when p.id = ${''} and p.version = ${-1} then null else p.state end`.as('state'),
-        ])
-        .where('i.environment_id', '=', '')
-        .where('i.type', '=', '')
-        .where('i.value', '=', '')
-        // Rows are locked in id order, so two lockers never wait on each other; otherwise the
-        // order is set in JS (SQLite would sort even a single row in a temporary b-tree).
-        .$if(lockRows, (qb) => qb.orderBy('p.id').forUpdate('p')),
-    );
-    this.selectByIdentifiers = precompiledByCount((count) =>
-      db
-        .selectFrom('profile_identifiers as i')
-        .innerJoin('profiles as p', (join) =>
-          join
-            .onRef('p.id', '=', 'i.profile_id')
-            .onRef('p.environment_id', '=', 'i.environment_id'),
-        )
-        .select(['i.type', 'i.value', 'p.id', 'p.version', 'p.merged_into', 'p.state'])
-        .where(uniqueLookupShape(count)),
-    );
+    const reads = documentReads(db, lockRows);
+    this.selectById = reads.selectById;
+    this.selectByIdentifier = reads.selectByIdentifier;
+    this.selectByIdentifiers = reads.selectByIdentifiers;
     this.documents = documentWrites(db);
   }
 
@@ -230,7 +182,7 @@ export class ProfileStore {
    * kept, which an identifier's first lookup cannot know beforehand), else parsed (and kept,
    * when it is live).
    */
-  private stateOf(id: string, row: Row, cached: CachedProfile | undefined): ProfileState {
+  private stateOf(id: string, row: ReadRow, cached: CachedProfile | undefined): ProfileState {
     if (row.state === null) {
       // Only the version this process holds is left out, and `cached` is that entry.
       if (cached?.version !== row.version) throw new Error(`profile ${id}: no document read`);
@@ -249,36 +201,13 @@ export class ProfileStore {
   }
 
   /** Where a profile id points now: itself, or the survivor it was merged into (followed). */
-  async findLiveId(environmentId: string, id: string): Promise<string | undefined> {
-    let current = id;
-    // A chain of merges is short; the cap only guards against a corrupted cycle.
-    for (let hop = 0; hop < 32; hop++) {
-      const row = await this.db
-        .selectFrom('profiles')
-        .select('merged_into')
-        .where('id', '=', current)
-        .where('environment_id', '=', environmentId)
-        .executeTakeFirst();
-      if (!row) return undefined;
-      if (row.merged_into === null) return current;
-      current = row.merged_into;
-    }
-    return undefined;
+  findLiveId(environmentId: string, id: string): Promise<string | undefined> {
+    return findLiveProfileId(this.db, environmentId, id);
   }
 
-  async list(
-    environmentId: string,
-    afterId: string | null,
-    limit: number,
-  ): Promise<ProfileState[]> {
-    let query = this.db
-      .selectFrom('profiles')
-      .select('state')
-      .where('environment_id', '=', environmentId)
-      .where('merged_into', 'is', null);
-    if (afterId) query = query.where('id', '>', afterId);
-    const rows = await query.orderBy('id').limit(limit).execute();
-    return rows.map((r) => parseStored<ProfileState>(r.state));
+  /** Live profiles of an environment in id order (see listProfiles). */
+  list(environmentId: string, afterId: string | null, limit: number): Promise<ProfileState[]> {
+    return listProfiles(this.db, environmentId, afterId, limit);
   }
 
   /** Stores a new profile (version 1); answers the stored JSON's length. */
@@ -338,23 +267,12 @@ export class ProfileStore {
   }
 
   /** How many of these profile rows exist (erasure checklists). */
-  async countByIds(profileIds: string[]): Promise<number> {
-    if (profileIds.length === 0) return 0;
-    const row = await this.db
-      .selectFrom('profiles')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('id', 'in', profileIds)
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
+  countByIds(profileIds: string[]): Promise<number> {
+    return countProfiles(this.db, profileIds);
   }
 
   /** The environment a profile id belongs to, whichever it is (for "wrong namespace" answers). */
-  async findEnvironmentOf(id: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('profiles')
-      .select('environment_id')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row?.environment_id;
+  findEnvironmentOf(id: string): Promise<string | undefined> {
+    return findProfileEnvironment(this.db, id);
   }
 }
