@@ -2,7 +2,6 @@
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError } from 'commander';
 import type { FastifyBaseLogger } from 'fastify';
-import { buildServices, type Services } from './app.js';
 import { runPrimary } from './cluster/cluster-primary.js';
 import { exitOnSignals, serveWorker } from './cluster/serve-worker.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
@@ -13,6 +12,7 @@ import { isScope, type Scope } from './modules/credentials/scopes.js';
 import { TenantService } from './modules/tenants/tenant-service.js';
 import { applyHeapGrowth } from './platform/heap-growth.js';
 import { createKey, masterKeyFor, prepareDatabase, startServer } from './server.js';
+import { buildServices, type Services } from './services.js';
 import { migrateToLatest } from './storage/migrator.js';
 import { isPostgresUrl } from './storage/postgres.js';
 import { createStorage, sqliteFileFromUrl } from './storage/storage.js';

@@ -1,49 +1,35 @@
+/**
+ * The bulk API's service: creates import and export jobs, reports their status and serves an
+ * export's data. What a job does once the queue runs it is in bulk-job-handlers.ts.
+ */
 import { parse as parseCsvSync } from 'csv-parse/sync';
-import type { AudienceRule } from '../../engine/audience-types.js';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { parseStored } from '../../lib/json.js';
 import type { Storage } from '../../storage/storage.js';
-import type { Job, JobQueue } from '../jobs/job-queue.js';
-import type { ProfileIngestService } from '../profiles/profile-ingest-service.js';
-import { BulkStore } from './bulk-store.js';
+import type { JobQueue } from '../jobs/job-queue.js';
+import { splitChunks } from './bulk-chunks.js';
 import {
-  type BulkPresenter,
-  type ExportDeps,
-  type ExportProgress,
-  type ExportSpec,
-  emptyExportProgress,
-  exportUnits,
-  validateExportSpec,
-} from './export-runner.js';
-import { type ImportFormat, parseColumnMap, readCsv, readNdjson } from './import-records.js';
-import { emptyImportProgress, type ImportProgress, runImport } from './import-runner.js';
+  type BulkJobContext,
+  type BulkJobDeps,
+  type ImportOptions,
+  runExportJob,
+  runImportJob,
+  type StoredExportProgress,
+  type StoredImportProgress,
+} from './bulk-job-handlers.js';
+import { BulkStore } from './bulk-store.js';
+import { emptyExportProgress, validateExportSpec } from './export-runner.js';
+import { type ImportFormat, parseColumnMap } from './import-records.js';
+import { emptyImportProgress } from './import-runner.js';
 
 export const IMPORT_JOB = 'bulk-import';
 export const EXPORT_JOB = 'bulk-export';
 
-/** Stored input and output are cut into chunks of about this many characters. */
-const CHUNK_CHARS = 256 * 1024;
-
-export interface BulkDeps extends ExportDeps {
+export interface BulkDeps extends BulkJobDeps {
   storage: Storage;
-  ingest: ProfileIngestService;
   jobs: JobQueue;
-  presenter: BulkPresenter;
-  maxJsonDepth: number;
 }
-
-interface ImportOptions {
-  format: ImportFormat;
-  map?: string;
-}
-
-type StoredImportProgress = ImportProgress & { finished?: boolean; fatal?: string };
-type StoredExportProgress = ExportProgress & {
-  bytes: number;
-  chunks: number;
-  finished?: boolean;
-};
 
 /** A bulk job as the status endpoints show it. */
 export interface BulkStatus<P> {
@@ -56,25 +42,6 @@ export interface BulkStatus<P> {
   finishedAt: number | null;
   options: Record<string, unknown>;
   progress: P;
-}
-
-class Interrupted extends Error {}
-
-/** Cuts text into chunks, at a line end when one is near, never inside a surrogate pair. */
-export function splitChunks(text: string, size = CHUNK_CHARS): string[] {
-  const chunks: string[] = [];
-  let start = 0;
-  while (start < text.length) {
-    let end = Math.min(start + size, text.length);
-    if (end < text.length) {
-      const nl = text.lastIndexOf('\n', end - 1);
-      if (nl >= start) end = nl + 1;
-      else if (/[\uD800-\uDBFF]/.test(text[end - 1]!)) end -= 1;
-    }
-    chunks.push(text.slice(start, end));
-    start = end;
-  }
-  return chunks;
 }
 
 /**
@@ -90,8 +57,9 @@ export class BulkService {
 
   constructor(private readonly deps: BulkDeps) {
     this.store = new BulkStore(deps.storage);
-    deps.jobs.register(IMPORT_JOB, (job) => this.runImportJob(job));
-    deps.jobs.register(EXPORT_JOB, (job) => this.runExportJob(job));
+    const context: BulkJobContext = { deps, store: this.store, signal: this.stopping.signal };
+    deps.jobs.register(IMPORT_JOB, (job) => runImportJob(context, job));
+    deps.jobs.register(EXPORT_JOB, (job) => runExportJob(context, job));
   }
 
   /** Makes running jobs stop at their next checkpoint (call before stopping the job queue). */
@@ -191,94 +159,6 @@ export class BulkService {
       options: parseStored(row.options),
       progress,
     };
-  }
-
-  private async runImportJob(job: Job): Promise<void> {
-    const { bulkId } = job.payload as { bulkId: string };
-    const row = await this.store.findById(job.environmentId, bulkId);
-    if (!row) return; // deleted meanwhile
-    const saved = parseStored<StoredImportProgress>(row.progress);
-    if (saved.finished) return;
-    const options = parseStored<ImportOptions>(row.options);
-    const input = this.store.readChunks(bulkId, 'input');
-    let result: Awaited<ReturnType<typeof runImport>>;
-    try {
-      const records =
-        options.format === 'csv'
-          ? readCsv(input, options.map ? parseColumnMap(options.map) : null)
-          : readNdjson(input, this.deps.maxJsonDepth);
-      result = await runImport(this.deps.ingest, records, {
-        environmentId: job.environmentId,
-        source: 'import',
-        resume: saved,
-        signal: this.stopping.signal,
-        onBatch: (progress) => this.store.saveProgress(bulkId, progress),
-      });
-    } catch (error) {
-      // A problem with the input itself fails the job at once: a retry would meet it again.
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
-      await this.store.saveProgress(bulkId, { ...saved, fatal: error.message, finished: true });
-      return;
-    }
-    if (result.interrupted)
-      throw new Interrupted(`interrupted by shutdown after line ${result.progress.position}`);
-    // The input is personal data that has served its purpose: only the counts are kept.
-    await this.store.saveProgress(
-      bulkId,
-      { ...result.progress, finished: true },
-      { dropInput: true },
-    );
-  }
-
-  private async runExportJob(job: Job): Promise<void> {
-    const { bulkId } = job.payload as { bulkId: string };
-    const row = await this.store.findById(job.environmentId, bulkId);
-    if (!row) return;
-    let progress = parseStored<StoredExportProgress>(row.progress);
-    if (progress.finished) return;
-    const spec = parseStored<ExportSpec & { rule?: AudienceRule }>(row.options);
-    let buffer: string[] = [];
-    let size = 0;
-    let latest: ExportProgress = progress;
-    let savedAt = Date.now();
-    const flush = async (finished: boolean) => {
-      const data = buffer.join('');
-      const next: StoredExportProgress = {
-        ...latest,
-        bytes: progress.bytes + Buffer.byteLength(data),
-        chunks: progress.chunks + (data === '' ? 0 : 1),
-        finished,
-      };
-      await this.store.saveProgress(bulkId, next, {
-        output: data === '' ? undefined : { seq: progress.chunks, data },
-      });
-      progress = next;
-      buffer = [];
-      size = 0;
-    };
-    for await (const unit of exportUnits(
-      this.deps,
-      job.environmentId,
-      spec,
-      this.deps.presenter,
-      progress,
-    )) {
-      for (const line of unit.lines) {
-        buffer.push(`${line}\n`);
-        size += line.length + 1;
-      }
-      latest = unit.progress;
-      // A chunk is written when full; progress alone every 2 s (a narrow filter over many
-      // profiles writes little), and at once on shutdown.
-      const stopping = this.stopping.signal.aborted;
-      if (size >= CHUNK_CHARS || stopping || Date.now() - savedAt >= 2000) {
-        await flush(false);
-        savedAt = Date.now();
-      }
-      if (stopping)
-        throw new Interrupted(`interrupted by shutdown after ${progress.scanned} profiles`);
-    }
-    await flush(true);
   }
 }
 

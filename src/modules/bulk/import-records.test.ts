@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitChunks } from './bulk-service.js';
+import { splitChunks } from './bulk-chunks.js';
 import {
   derivedMessageId,
   type ImportRecord,
