@@ -75,4 +75,17 @@ describe('ProfileMergeService.mergeProfiles (a merge on request)', () => {
       code: 'profile_not_found',
     });
   });
+
+  it('never merges two sources of different userIds into a target that has none', async () => {
+    await identify(customId('v-0'), {});
+    await identify(customId('v-1'), {}, 'user-v1');
+    await identify(customId('v-2'), {}, 'user-v2');
+    await expect(
+      merges.mergeProfiles(env, customId('v-0'), [customId('v-1'), customId('v-2')]),
+    ).rejects.toMatchObject({ code: 'identity_conflict' });
+    // Nothing was merged: each still answers on its own.
+    for (const value of ['v-0', 'v-1', 'v-2'])
+      expect((await queries.getProfile(env, customId(value))).mergedIds).toEqual([]);
+    expect(await merges.listMerges(env, customId('v-0'))).toEqual([]);
+  });
 });

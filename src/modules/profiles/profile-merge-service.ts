@@ -41,16 +41,9 @@ export class ProfileMergeService {
     const target = await this.queries.getProfile(environmentId, to);
     const sources: ProfileState[] = [];
     for (const ref of from) sources.push(await this.queries.getProfile(environmentId, ref));
-    const userIdOf = (s: ProfileState) => s.identifiers.find((i) => i.type === 'userId')?.value;
-    for (const source of sources) {
-      const a = userIdOf(target);
-      const b = userIdOf(source);
-      if (a !== undefined && b !== undefined && a !== b)
-        throw new AppError(
-          'identity_conflict',
-          'Profiles of two different userIds are never merged.',
-        );
-    }
+    // Checked over all of them before any merge (two sources may differ from each other while
+    // the target has none), and again by each merge against the survivor as it then is.
+    refuseDifferentUsers([target, ...sources]);
     return this.repo.slots.run(`${environmentId}/id:${target.id}`, async () => {
       const merges: MergeRecord[] = [];
       for (const source of sources) {
@@ -87,6 +80,7 @@ export class ProfileMergeService {
     // Merged meanwhile (an earlier source of the same request, or identity resolution).
     if (!merged) return null;
     if (!survivor) throw new AppError('profile_not_found');
+    refuseDifferentUsers([survivor.state, merged.state]);
     const { state, traitsFromMerged } = mergeProfileStates(survivor.state, merged.state);
     const now = Date.now();
     const record: MergeRecord = {
@@ -204,4 +198,13 @@ export class ProfileMergeService {
     });
     return { survivor: restoredSurvivor, restored };
   }
+}
+
+/** The rule identity resolution follows: profiles of two different userIds are never merged. */
+function refuseDifferentUsers(profiles: ProfileState[]): void {
+  const userIds = new Set<string>();
+  for (const profile of profiles)
+    for (const i of profile.identifiers) if (i.type === 'userId') userIds.add(i.value);
+  if (userIds.size > 1)
+    throw new AppError('identity_conflict', 'Profiles of two different userIds are never merged.');
 }
