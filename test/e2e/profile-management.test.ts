@@ -135,6 +135,30 @@ describe('001 profiles: create, read, update, delete by each key', () => {
     expectSpringError(await server.request('DELETE', '/v4/clients/by-custom-id/del-2'), 404);
   });
 
+  it('deletes by email, and refuses an email several profiles share', async () => {
+    const one = (await server.request('POST', '/v4/clients', { email: 'Del.One@example.com' })).body
+      .clientId;
+    expect(
+      (await server.request('DELETE', '/v4/clients/by-email/del.one@EXAMPLE.com')).status,
+    ).toBe(204);
+    expectSpringError(await server.request('GET', `/v4/clients/${one}`), 404);
+    expectSpringError(
+      await server.request('DELETE', '/v4/clients/by-email/del.one@example.com'),
+      404,
+    );
+
+    const shared = ['del-s1', 'del-s2'].map((customId) =>
+      server.request('POST', '/v4/clients', { customId, email: 'shared.del@example.com' }),
+    );
+    const ids = (await Promise.all(shared)).map((r) => r.body.clientId);
+    expectSpringError(
+      await server.request('DELETE', '/v4/clients/by-email/shared.del@example.com'),
+      409,
+    );
+    for (const id of ids)
+      expect((await server.request('GET', `/v4/clients/${id}`)).status).toBe(200);
+  });
+
   it('fetches every profile sharing a phone', async () => {
     const one = await server.request('POST', '/v4/clients', {
       customId: 'ph-1',

@@ -154,25 +154,32 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
       },
     );
 
-    app.delete(
-      '/clients/by-custom-id/:customId',
-      {
-        config: { scope: 'write' },
-        schema: {
-          summary: 'Delete a profile (identify by customId)',
-          tags: TAGS,
-          params: Type.Object({ customId: Type.String({ minLength: 1, maxLength: 200 }) }),
-          response: Deleted,
+    for (const [path, type, param] of [
+      ['/clients/by-custom-id/:customId', 'customId', 'customId'],
+      ['/clients/by-email/:email', 'email', 'email'],
+    ] as const) {
+      app.delete(
+        path,
+        {
+          config: { scope: 'write' },
+          schema: {
+            summary: `Delete a profile (identify by ${type})`,
+            description:
+              type === 'email'
+                ? 'Emails may be shared: an email held by several profiles answers 409 (delete by clientId).'
+                : 'Deletes the profile with its identifiers, events and what was merged into it.',
+            tags: TAGS,
+            params: Type.Object({ [param]: Type.String({ minLength: 1, maxLength: 254 }) }),
+            response: { ...Deleted, 409: Type.Ref('SpringError') },
+          },
         },
-      },
-      async (request, reply) => {
-        await services.queries.deleteProfile(
-          environmentOf(request),
-          refFor('customId', request.params.customId),
-        );
-        return reply.status(204).send(null);
-      },
-    );
+        async (request, reply) => {
+          const value = (request.params as Record<string, string>)[param]!;
+          await services.queries.deleteProfile(environmentOf(request), refFor(type, value));
+          return reply.status(204).send(null);
+        },
+      );
+    }
 
     app.get(
       '/clients/:identifierType/:identifierValue',
