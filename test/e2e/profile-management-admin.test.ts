@@ -127,6 +127,17 @@ describe('001 exports', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.path).toBe('/morph/exports/clients/missing/status');
   });
+
+  it('does not serve a native export of events as a task of profiles', async () => {
+    const events = await server.request('POST', '/v1/exports', { what: 'events' });
+    expect(events.status).toBe(202);
+    const taskId = events.body.id;
+    for (const path of [
+      `/morph/exports/clients/${taskId}/status`,
+      `/morph/exports/clients/${taskId}/data`,
+    ])
+      expect((await server.request('GET', path)).status, path).toBe(404);
+  });
 });
 
 describe('001 auth and tenancy', () => {

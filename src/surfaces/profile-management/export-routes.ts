@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Identifier, JsonObject, ProfileState } from '../../engine/types.js';
+import { AppError } from '../../errors/app-error.js';
 import type { BulkStatus } from '../../modules/bulk/bulk-service.js';
 import type { ExportProgress } from '../../modules/bulk/export-runner.js';
 import { environmentOf } from '../../platform/auth.js';
@@ -103,6 +104,20 @@ export async function* jsonArray(
 }
 
 /**
+ * The status of an export of profiles (what this dialect creates). Another export of the
+ * environment (the native API's events, say) is not a task of this API: 404, like an unknown id.
+ */
+async function profileExportStatus(
+  services: ProfileManagementServices,
+  environmentId: string,
+  taskId: string,
+): Promise<BulkStatus<ExportProgress>> {
+  const status = await services.bulk.exportStatus(environmentId, taskId);
+  if (status.options.what !== 'profiles') throw new AppError('not_found', 'No such export.');
+  return status;
+}
+
+/**
  * Profile exports (`/morph/exports/clients…`) as the core's export jobs: create from an
  * audience (published, by id) or a filter (an audience rule), poll the status, fetch the data.
  */
@@ -163,7 +178,7 @@ export function exportRoutes(services: ProfileManagementServices): FastifyPlugin
       },
       async (request) =>
         presentTask(
-          await services.bulk.exportStatus(environmentOf(request), request.params.taskId),
+          await profileExportStatus(services, environmentOf(request), request.params.taskId),
         ),
     );
 
@@ -183,12 +198,10 @@ export function exportRoutes(services: ProfileManagementServices): FastifyPlugin
         },
       },
       async (request, reply) => {
-        const chunks = await services.bulk.exportData(
-          environmentOf(request),
-          request.params.taskId,
-        );
-        // Streamed: an export may be larger than is wise to hold in memory.
         const environmentId = environmentOf(request);
+        await profileExportStatus(services, environmentId, request.params.taskId);
+        const chunks = await services.bulk.exportData(environmentId, request.params.taskId);
+        // Streamed: an export may be larger than is wise to hold in memory.
         const tagsOf: TagsOfPage = async (profiles) => {
           const found = await services.annotations.tags.tagsOfProfiles(environmentId, profiles);
           return new Map([...found].map(([id, tags]) => [id, tags.map((t) => t.name)]));
