@@ -5,7 +5,9 @@
  * Principles (DESIGN.md "Identity"): an external id (userId) is proof of identity, an anonymousId
  * is only a device (devices are shared), two profiles with different userIds are never merged,
  * a profile's userId never changes silently, and at most one merge happens per decision so every
- * merge can be recorded and undone on its own.
+ * merge can be recorded and undone on its own. A customId (the profile management API's unique
+ * key) is held to the same rule: resolution never merges two profiles with different ones (only
+ * a merge on request does).
  */
 import { getOwn } from './json-value.js';
 import type {
@@ -23,6 +25,8 @@ export const DIFFERENT_USER_REASON = 'profile already identified as a different 
 export const ALIAS_DIFFERENT_USER_REASON = 'previousId belongs to a different user than userId';
 /** Reason given when an alias's previousId resolves to two profiles. */
 export const ALIAS_AMBIGUOUS_REASON = 'previousId is owned by two different profiles';
+/** Reason given when a merge would join two profiles of different customIds. */
+export const DIFFERENT_CUSTOM_ID_REASON = 'the two profiles have different customIds';
 
 const NONE: IdentityDecision = { kind: 'none' };
 
@@ -46,6 +50,11 @@ type OwnerOf = (type: IdentifierType, value: string | undefined) => ProfileSumma
 
 function conflict(reason: string): IdentityDecision {
   return { kind: 'conflict', reason };
+}
+
+/** True when both profiles have a customId and they differ: they are never merged here. */
+function differentCustomIds(a: ProfileSummary, b: ProfileSummary): boolean {
+  return a.customId !== undefined && b.customId !== undefined && a.customId !== b.customId;
 }
 
 /** The profile created first survives a merge of equals (tie: smaller id, for determinism). */
@@ -84,6 +93,7 @@ function decideAlias(input: IdentityInput, ownerOf: OwnerOf): IdentityDecision |
   }
   const anonymous = unownedAnonymous(input, ownerOf);
   if (userOwner) {
+    if (differentCustomIds(userOwner, previous)) return conflict(DIFFERENT_CUSTOM_ID_REASON);
     // The userId's owner is the known profile: it survives, whichever profile was the target.
     return {
       kind: 'merge',
@@ -96,6 +106,7 @@ function decideAlias(input: IdentityInput, ownerOf: OwnerOf): IdentityDecision |
   if (target?.id === previous.id) return undefined;
   const identifiers: Identifier[] = [{ type: 'userId', value: userId }, ...anonymous];
   if (target !== null && target.userId === undefined) {
+    if (differentCustomIds(previous, target)) return conflict(DIFFERENT_CUSTOM_ID_REASON);
     // The device sending the alias is the same person too; its anonymous profile joins.
     return { kind: 'merge', survivorId: previous.id, mergedId: target.id, identifiers };
   }
@@ -126,6 +137,7 @@ function decideClaims(input: IdentityInput, ownerOf: OwnerOf): IdentityDecision 
       if (target.userId !== undefined && target.userId !== userId) {
         return conflict(DIFFERENT_USER_REASON);
       }
+      if (differentCustomIds(userOwner, target)) return conflict(DIFFERENT_CUSTOM_ID_REASON);
       // identify with a known user's id: the anonymous target joins the known profile.
       merge = { survivorId: userOwner.id, mergedId: target.id };
     } else if (!userOwner) {
@@ -142,7 +154,11 @@ function decideClaims(input: IdentityInput, ownerOf: OwnerOf): IdentityDecision 
   if (anonymousId !== undefined) {
     if (!anonymousOwner) {
       identifiers.push({ type: 'anonymousId', value: anonymousId });
-    } else if (anonymousOwner.id !== target.id && merge === undefined) {
+    } else if (
+      anonymousOwner.id !== target.id &&
+      merge === undefined &&
+      !differentCustomIds(anonymousOwner, target)
+    ) {
       // (When a userId merge is already decided, no second merge is done: an anonymousId owned
       // by a third profile stays with it, and a later event can still join them.)
       if (anonymousOwner.userId === undefined && targetUserId !== undefined) {
@@ -152,7 +168,8 @@ function decideClaims(input: IdentityInput, ownerOf: OwnerOf): IdentityDecision 
         const [older, newer] = olderFirst(target, anonymousOwner);
         merge = { survivorId: older.id, mergedId: newer.id };
       }
-      // Otherwise the device is shared with another known user: it stays with its owner.
+      // Otherwise the device is shared with another known user: it stays with its owner (as it
+      // does with another customId's profile, above).
     }
   }
 

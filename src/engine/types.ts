@@ -205,6 +205,11 @@ export interface ProfileState {
 export interface ProfileSummary {
   id: string;
   userId?: string;
+  /**
+   * The profile's customId (the profile management API's unique key), when it has one; with
+   * several (merged on request), any one of them.
+   */
+  customId?: string;
   createdAt: number;
 }
 

@@ -124,6 +124,37 @@ describe('001 profiles: create, read, update, delete by each key', () => {
     expectSpringError(await server.request('POST', '/v4/clients', { customId: 'cust-2' }), 409);
   });
 
+  it('never joins two profiles of different customIds through a uuid', async () => {
+    const c = (await server.request('POST', '/v4/clients', { customId: 'uj-1', uuid: 'uj-uuid-c' }))
+      .body.clientId;
+    const d = (await server.request('POST', '/v4/clients', { customId: 'uj-2', uuid: 'uj-uuid-d' }))
+      .body.clientId;
+    // An update naming another profile's uuid: the profile is updated, the uuid stays with C.
+    const updated = await server.request('POST', `/v4/clients/${d}`, {
+      uuid: 'uj-uuid-c',
+      city: 'Lodz',
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ clientId: d, customId: 'uj-2', city: 'Lodz' });
+    expect((await server.request('GET', '/v4/clients/by-uuid/uj-uuid-c')).body.clientId).toBe(c);
+    // A batch item creating a profile by a new customId, with C's uuid: created on its own.
+    const batch = await server.request('POST', '/v4/clients/batch', [
+      { customId: 'uj-3', uuid: 'uj-uuid-c' },
+    ]);
+    expect(batch.body.results[0]).toMatchObject({ status: 200 });
+    const created = batch.body.results[0].clientId;
+    expect(created).not.toBe(c);
+    for (const [customId, id] of [
+      ['uj-1', c],
+      ['uj-2', d],
+      ['uj-3', created],
+    ])
+      expect((await server.request('GET', `/v4/clients/customId/${customId}`)).body.clientId).toBe(
+        id,
+      );
+    expect((await server.request('GET', `/v4/clients/${c}`)).body.customId).toBe('uj-1');
+  });
+
   it('deletes by clientId and by customId', async () => {
     const a = (await server.request('POST', '/v4/clients', { customId: 'del-1' })).body.clientId;
     const b = (await server.request('POST', '/v4/clients', { customId: 'del-2' })).body.clientId;

@@ -61,10 +61,12 @@ export function startWork(state: ProfileState, version: number | null): Work {
 }
 
 export function summaryOf(state: ProfileState): ProfileSummary {
-  const userId = state.identifiers.find((i) => i.type === 'userId')?.value;
-  return userId === undefined
-    ? { id: state.id, createdAt: state.metadata.createdAt }
-    : { id: state.id, userId, createdAt: state.metadata.createdAt };
+  const summary: ProfileSummary = { id: state.id, createdAt: state.metadata.createdAt };
+  for (const { type, value } of state.identifiers) {
+    if (type === 'userId') summary.userId = value;
+    else if (type === 'customId') summary.customId ??= value;
+  }
+  return summary;
 }
 
 export function hasIdentifier(state: ProfileState, identifier: Identifier): boolean {

@@ -51,7 +51,8 @@ export function clientTraits(body: ClientInput): JsonObject {
 /**
  * The identify event a client body becomes. `uuid` is the event's anonymousId, so the profile
  * claims it through identity resolution (and joins the profile that already holds it, as a
- * Synerise uuid of a known device does).
+ * Synerise uuid of a known device does, unless the two have different customIds: then the uuid
+ * stays with its owner).
  */
 export function clientIdentify(body: ClientInput, messageId = newId()): JsonObject {
   return {
