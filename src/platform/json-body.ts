@@ -1,24 +1,36 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app-error.js';
+import { unstorable, unstorablePath } from '../lib/json-input.js';
 
 /** Most object keys and array items accepted in one body (a cap on parse-time work downstream). */
 export const MAX_JSON_NODES = 50_000;
 
 /**
- * Depth and size (keys + items) of a parsed JSON value, computed without recursion so that a
- * hostile body cannot blow the stack.
+ * Depth and size (keys + items) of a parsed JSON value, and the first key or value that cannot
+ * be stored as sent (see `unstorable`), computed without recursion so that a hostile body cannot
+ * blow the stack.
  */
-export function jsonShape(value: unknown): { depth: number; nodes: number } {
+export function jsonShape(value: unknown): { depth: number; nodes: number; flaw?: string } {
   let depth = 0;
   let nodes = 0;
+  const rootFlaw = unstorable(value);
+  if (rootFlaw) return { depth, nodes, flaw: rootFlaw };
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
     const [node, level] = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
     if (level > depth) depth = level;
-    for (const child of Object.values(node)) {
+    const isArray = Array.isArray(node);
+    for (const key in node) {
       nodes++;
+      const keyFlaw = isArray ? undefined : unstorable(key);
+      if (keyFlaw) return { depth, nodes, flaw: `${keyFlaw} in a key` };
+      const child = (node as Record<string, unknown>)[key];
       if (child !== null && typeof child === 'object') stack.push([child, level + 1]);
+      else {
+        const flaw = unstorable(child);
+        if (flaw) return { depth, nodes, flaw };
+      }
     }
   }
   return { depth, nodes };
@@ -57,6 +69,14 @@ export function registerJsonParser(
               'json_too_deep',
               `More than ${MAX_JSON_NODES} keys and items in one body.`,
             ),
+          );
+        }
+        if (shape.flaw) {
+          const field = unstorablePath(value) ?? '';
+          return done(
+            new AppError('invalid_json', `The body holds ${shape.flaw}.`, [
+              { field: field === '' ? 'body' : field, message: `holds ${shape.flaw}` },
+            ]),
           );
         }
         done(null, value);

@@ -70,6 +70,9 @@ describe('readNdjson', () => {
       '[1,2]',
       '{"__proto__":{"x":1}}',
       `${'['.repeat(40)}${']'.repeat(40)}`,
+      '{"type":"identify","userId":"\\ud800"}',
+      '{"type":"identify","userId":"u","traits":{"\\udc00":1}}',
+      '{"type":"identify","userId":"u","traits":{"a":[1e400]}}',
     ].join('\n');
     const records = await collect(readNdjson(chunked(text), 32));
     expect(records.map((r) => [r.line, r.error?.split(':')[0]])).toEqual([
@@ -77,6 +80,9 @@ describe('readNdjson', () => {
       [2, 'not a JSON object'],
       [3, 'forbidden key "__proto__"'],
       [4, 'not a JSON object'],
+      [5, 'a string with an unpaired UTF-16 surrogate'],
+      [6, 'a string with an unpaired UTF-16 surrogate in a key'],
+      [7, 'a number too large for a double'],
     ]);
     const deep = await collect(
       readNdjson(chunked(`{"a":${'{"a":'.repeat(40)}1${'}'.repeat(41)}`), 32),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseCsv } from 'csv-parse';
 import { AppError } from '../../errors/app-error.js';
+import { unstorable } from '../../lib/json-input.js';
 
 /** One line (NDJSON) or row (CSV) of an import: a raw event, or why it is unusable. */
 export interface ImportRecord {
@@ -118,10 +119,16 @@ function checkShape(value: unknown, maxDepth: number): string | null {
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
+    if (node === null || typeof node !== 'object') {
+      const flaw = unstorable(node);
+      if (flaw) return flaw;
+      continue;
+    }
     if (depth > maxDepth) return `JSON nested deeper than ${maxDepth} levels`;
     for (const [key, child] of Object.entries(node)) {
       if (FORBIDDEN_KEYS.has(key)) return `forbidden key "${key}"`;
+      const flaw = unstorable(key);
+      if (flaw) return `${flaw} in a key`;
       stack.push([child, depth + 1]);
     }
   }
