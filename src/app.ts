@@ -12,6 +12,7 @@ import {
   type ReplayGuard,
 } from './modules/credentials/replay-guard.js';
 import { registerBodyAdmission } from './platform/body-admission.js';
+import { frameworkErrorRouting } from './platform/framework-errors.js';
 import { registerHealthRoutes } from './platform/health.js';
 import { loggerOptions } from './platform/logging.js';
 import { startMaintenance } from './platform/maintenance.js';
@@ -19,8 +20,10 @@ import { refuseControlCharactersInParams } from './platform/path-params.js';
 import { createRateLimiter } from './platform/rate-limit/index.js';
 import { genRequestId, registerRequestIdEcho } from './platform/request-id.js';
 import { RequestLimits } from './platform/request-limits.js';
+import { requestValidators } from './platform/validation.js';
 import { type AppDeps, buildServices } from './services.js';
 import { myPreferencesSurface } from './surfaces/mypreferences/mypreferences-surface.js';
+import { sendProblem } from './surfaces/native/native-errors.js';
 import { nativeSurface } from './surfaces/native/native-surface.js';
 import { ninetailedSurface } from './surfaces/ninetailed/ninetailed-surface.js';
 import { oauthSurface } from './surfaces/oauth/oauth-surface.js';
@@ -36,6 +39,8 @@ import { segmentSurface } from './surfaces/segment/segment-surface.js';
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, storage } = deps;
   const trustProxy: FastifyServerOptions['trustProxy'] = trustProxyOption(config.trustProxy);
+  // Paths the router refuses answer in their surface's format (see framework-errors.ts).
+  const pathErrors = frameworkErrorRouting(sendProblem);
   const app = Fastify({
     logger: loggerOptions(config.logLevel),
     genReqId: genRequestId,
@@ -45,12 +50,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     trustProxy,
     return503OnClosing: true,
+    frameworkErrors: pathErrors.frameworkErrors,
+    schemaController: { compilersFactory: { buildValidator: requestValidators() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const services = buildServices(deps, app.log);
   registerRequestIdEcho(app);
   registerBodyAdmission(app, config.bodyBytesInFlight);
   refuseControlCharactersInParams(app);
+  pathErrors.register(app);
   // Shared by every surface's auth hook, so the root sees all authenticated routes.
   app.decorate('routeTable', []);
   await app.register(swagger, {

@@ -90,6 +90,33 @@ describe('bad input answers 4xx in problem+json and changes nothing stored', () 
       415,
       'unsupported_media_type',
     ],
+    [
+      'a string with an unpaired surrogate (stored, it would turn into U+FFFD)',
+      () =>
+        raw('/v1/events', '{"events":[{"type":"identify","userId":"\\ud800","messageId":"s-1"}]}'),
+      400,
+      'invalid_json',
+    ],
+    [
+      'a key with an unpaired surrogate',
+      () =>
+        raw(
+          '/v1/events',
+          '{"events":[{"type":"identify","userId":"keep","traits":{"\\udfff":1},"messageId":"s-2"}]}',
+        ),
+      400,
+      'invalid_json',
+    ],
+    [
+      'a number beyond a double (it would be stored as null)',
+      () =>
+        raw(
+          '/v1/events',
+          '{"events":[{"type":"identify","userId":"keep","traits":{"a":1e400},"messageId":"s-3"}]}',
+        ),
+      400,
+      'invalid_json',
+    ],
     ['no events array', () => raw('/v1/events', '{"event":{}}'), 400, 'validation_failed'],
     ['empty events array', () => raw('/v1/events', '{"events":[]}'), 400, 'validation_failed'],
     [
@@ -184,11 +211,25 @@ describe('bad input answers 4xx in problem+json and changes nothing stored', () 
 describe('control characters', () => {
   it('refuses NUL and other control characters in ids and path parameters with 400', async () => {
     const before = await tableCounts(server.storage);
+    // NUL anywhere in a body (PostgreSQL text cannot hold it) is refused as the body is read.
     const inBody = await server.request('POST', '/v1/events', {
       events: [{ type: 'track', event: 'x', userId: 'bad\u0000id', messageId: mid() }],
     });
     expect(inBody.status).toBe(400);
-    expect(inBody.body.errors[0]).toMatchObject({ index: 0, field: 'userId' });
+    expect(inBody.body.code).toBe('invalid_json');
+    expect(inBody.body.errors[0].field).toBe('events[0].userId');
+    const inTrait = await server.request('POST', '/v1/events', {
+      events: [
+        { type: 'identify', userId: 'keep', traits: { note: 'a\u0000b' }, messageId: mid() },
+      ],
+    });
+    expect(inTrait.status).toBe(400);
+    expect(inTrait.body.errors[0].field).toBe('events[0].traits.note');
+    const controlInId = await server.request('POST', '/v1/events', {
+      events: [{ type: 'track', event: 'x', userId: 'bad\u0001id', messageId: mid() }],
+    });
+    expect(controlInId.status).toBe(400);
+    expect(controlInId.body.errors[0]).toMatchObject({ index: 0, field: 'userId' });
     const messageId = await server.request('POST', '/v1/profiles/userId:keep/events', {
       events: [{ type: 'track', event: 'x', messageId: 'm\u0001' }],
     });
@@ -196,6 +237,45 @@ describe('control characters', () => {
     const inPath = await server.request('GET', '/v1/profiles/userId:bad%00id');
     expect(inPath.status).toBe(400);
     expect(inPath.body.errors[0].field).toBe('params.ref');
+    expect(await tableCounts(server.storage)).toEqual(before);
+  });
+});
+
+describe('bodies are taken as sent', () => {
+  it('refuses a value of the wrong type instead of converting it', async () => {
+    const before = await tableCounts(server.storage);
+    // Fastify's default would turn null into false: a silent unsubscribe.
+    const nullFlag = await server.request(
+      'PUT',
+      '/v1/profiles/userId:keep/preferences/news/email',
+      { subscribed: null },
+    );
+    expect(nullFlag.status).toBe(400);
+    expect(nullFlag.body.code).toBe('validation_failed');
+    const oneFlag = await server.request('PUT', '/v1/profiles/userId:keep/preferences/news/email', {
+      subscribed: 1,
+    });
+    expect(oneFlag.status).toBe(400);
+    const nullEnabled = await server.request('POST', '/v1/webhooks', {
+      url: 'https://hooks.example.com/x',
+      eventTypes: ['profile.created'],
+      enabled: null,
+    });
+    expect(nullEnabled.status).toBe(400);
+    expect(await tableCounts(server.storage)).toEqual(before);
+  });
+
+  it('refuses a field the schema does not know instead of dropping it', async () => {
+    const before = await tableCounts(server.storage);
+    const misspelt = await server.request('POST', '/v1/credentials', {
+      kind: 'api_key',
+      name: 'misspelt',
+      scopes: ['read'],
+      settings: { rateLimitPerSecond: 5 },
+    });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body.code).toBe('validation_failed');
+    expect(JSON.stringify(misspelt.body)).toContain('rateLimitPerSecond');
     expect(await tableCounts(server.storage)).toEqual(before);
   });
 });

@@ -184,6 +184,48 @@ describe('opt-out (000 Profile Command API)', () => {
     expect((await optOut('no-return')).status).toBe(200);
   });
 
+  it('names the offending field of a refused body', async () => {
+    const cases: Array<[object, string]> = [
+      [{ type: 'optOut' }, 'body.enableOptOut'],
+      [{ type: 'optIn', enableOptOut: true }, 'body.type must be "optOut"'],
+      [{ type: 'optOut', enableOptOut: 'yes' }, 'body.enableOptOut must be boolean'],
+    ];
+    for (const [body, named] of cases) {
+      const res = await optOut('validated', body);
+      expect(res.status).toBe(400);
+      const answer = await json(res);
+      expect(Object.keys(answer).sort()).toEqual(['error', 'error_description']);
+      expect(answer.error).toBe('validation_failed');
+      expect(answer.error_description).toContain(named);
+      expect(answer.error_description).not.toBe('The request is not valid.');
+    }
+  });
+
+  it('answers unknown paths under /profile-command in its own error format', async () => {
+    for (const [method, path] of [
+      ['GET', `/profile-command/v1/${SITE}/optOut/x`],
+      ['PUT', `/profile-command/v1/${SITE}/zz`],
+      ['DELETE', '/profile-command/v2/anything'],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await json(res)).toEqual({
+        error: 'not_found',
+        error_description: expect.any(String),
+      });
+    }
+    // The token endpoint under the same prefix is still the OAuth surface's.
+    const noGrant = await fetch(`${server.url}/profile-command/v1/oauth2/token`, {
+      method: 'POST',
+    });
+    expect(noGrant.status).toBe(401);
+    expect((await json(noGrant)).error).toBe('invalid_client');
+  });
+
   it('requires a privacy-scoped token of the environment the site key belongs to', async () => {
     const readOnly = await issueToken(server, ['read', 'write']);
     expect((await optOut('someone', undefined, readOnly)).status).toBe(403);
