@@ -15,17 +15,25 @@ const PHONE = /^\+?[0-9\s().-]{5,30}$/;
 export function contactIdentifiersOf(event: Pick<CanonicalEvent, 'type' | 'traits'>): Identifier[] {
   if (event.type !== 'identify' || !event.traits) return [];
   const found: Identifier[] = [];
-  const email = getOwn(event.traits, 'email');
-  if (typeof email === 'string') {
-    const value = email.trim().toLowerCase();
-    if (value.length <= 254 && EMAIL.test(value)) found.push({ type: 'email', value });
-  }
-  const phone = getOwn(event.traits, 'phone');
-  if (typeof phone === 'string' && PHONE.test(phone.trim())) {
-    const digits = phone.replace(/[^0-9]/g, '');
-    if (digits.length >= 5 && digits.length <= 20) {
-      found.push({ type: 'phone', value: `${phone.trim().startsWith('+') ? '+' : ''}${digits}` });
-    }
+  for (const type of ['email', 'phone'] as const) {
+    const given = getOwn(event.traits, type);
+    const value = typeof given === 'string' ? normalizedContact(type, given) : undefined;
+    if (value !== undefined) found.push({ type, value });
   }
   return found;
+}
+
+/**
+ * An email or phone number as profiles hold it (lower-case email; `+` and digits), or undefined
+ * when it is not one: what a reference to a profile by email or phone is compared as.
+ */
+export function normalizedContact(type: 'email' | 'phone', given: string): string | undefined {
+  if (type === 'email') {
+    const value = given.trim().toLowerCase();
+    return value.length <= 254 && EMAIL.test(value) ? value : undefined;
+  }
+  if (!PHONE.test(given.trim())) return undefined;
+  const digits = given.replace(/[^0-9]/g, '');
+  if (digits.length < 5 || digits.length > 20) return undefined;
+  return `${given.trim().startsWith('+') ? '+' : ''}${digits}`;
 }

@@ -128,6 +128,56 @@ describe('shared email', () => {
     });
     expect(ambiguous.status).toBe(409);
   });
+
+  it('compares an email or phone reference as profiles hold them', async () => {
+    const before = await tableCounts(server.storage);
+    for (const ref of ['email:not-an-email', 'phone:abc']) {
+      const read = await server.request('GET', `/v1/profiles/${encodeURIComponent(ref)}`);
+      expect(read.status, ref).toBe(400);
+      expect(read.body.code).toBe('invalid_reference');
+      const write = await server.request('POST', `/v1/profiles/${encodeURIComponent(ref)}/events`, {
+        events: [{ type: 'track', event: 'x', messageId: mid() }],
+      });
+      expect(write.status, ref).toBe(400);
+    }
+    expect(await tableCounts(server.storage)).toEqual(before);
+
+    const solo = await server.request('GET', '/v1/profiles/email:Solo@EXAMPLE.com');
+    expect(solo.status).toBe(200);
+    expect(solo.body.identifiers).toContainEqual({ type: 'userId', value: 'e3' });
+    const applied = await server.request(
+      'POST',
+      `/v1/profiles/${encodeURIComponent('phone:+1 (555) 0100')}/events`,
+      { events: [{ type: 'track', event: 'by-phone', messageId: mid() }] },
+    );
+    expect(applied.status).toBe(200);
+    expect(applied.body.profile.id).toBe(solo.body.id);
+    // One that nobody holds creates the profile, holding the email as an identify would store it.
+    const created = await server.request(
+      'POST',
+      '/v1/profiles/email:New.Person@Example.COM/events',
+      {
+        events: [{ type: 'track', event: 'x', messageId: mid() }],
+      },
+    );
+    expect(created.status).toBe(200);
+    expect(created.body.profile.identifiers).toEqual([
+      { type: 'email', value: 'new.person@example.com' },
+    ]);
+    const identified = await server.request('POST', '/v1/events', {
+      events: [
+        {
+          type: 'identify',
+          userId: 'np',
+          traits: { email: 'NEW.person@example.com' },
+          messageId: mid(),
+        },
+      ],
+    });
+    expect(identified.status).toBe(200);
+    const found = await server.request('GET', '/v1/profiles/email:new.person@example.com');
+    expect(found.body.data).toHaveLength(2);
+  });
 });
 
 describe('deleting a profile', () => {

@@ -245,6 +245,11 @@ describe('001 profiles: create, read, update, delete by each key', () => {
     expect(unknownField.body.errors.length).toBeGreaterThan(0);
     const badAttr = await server.request('POST', '/v4/clients', { attributes: { email: 'x' } });
     expectSpringError(badAttr, 400);
+    for (const body of [{ email: 'not-an-email' }, { phone: 'call me' }]) {
+      const bad = await server.request('POST', '/v4/clients', body);
+      expectSpringError(bad, 400);
+      expect(bad.body.errors[0].field).toBe(Object.keys(body)[0]);
+    }
     expectSpringError(await server.request('GET', '/v4/nothing-here'), 404);
     expectSpringError(await server.request('GET', '/crm/v1/nothing-here'), 404);
   });

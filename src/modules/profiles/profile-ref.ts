@@ -1,3 +1,4 @@
+import { normalizedContact } from '../../engine/contact-identifiers.js';
 import { IDENTIFIER_TYPES, type IdentifierType, isIdentifierType } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 
@@ -8,7 +9,8 @@ export type ProfileRef =
 
 /**
  * Parses `ref` as written in a path: a bare id, `id:<id>`, or `<type>:<value>` for an
- * identifier type (`userId:`, `anonymousId:`, `customId:`, `email:`, `phone:`).
+ * identifier type (`userId:`, `anonymousId:`, `customId:`, `email:`, `phone:`). An email or
+ * phone is normalized as profiles hold them (`email:Ann@Example.com` finds ann@example.com).
  */
 export function parseProfileRef(ref: string): ProfileRef {
   const colon = ref.indexOf(':');
@@ -27,6 +29,12 @@ export function parseProfileRef(ref: string): ProfileRef {
       'invalid_reference',
       `Unknown identifier type "${type}"; use id, ${IDENTIFIER_TYPES.join(', ')}.`,
     );
+  }
+  if (type === 'email' || type === 'phone') {
+    const normalized = normalizedContact(type, value);
+    if (normalized === undefined)
+      throw new AppError('invalid_reference', `That is not a valid ${type}.`);
+    return { kind: 'identifier', type, value: normalized };
   }
   return { kind: 'identifier', type, value };
 }

@@ -78,7 +78,7 @@ export function eventRoutes(services: NativeServices): FastifyPluginAsyncTypebox
         schema: {
           summary: 'Apply events to one profile and answer the updated profile',
           description:
-            'A `userId:`, `anonymousId:` or `customId:` reference that nobody holds creates the profile. ' +
+            'A reference that nobody holds creates the profile (an email or phone held by several answers 409). ' +
             'With `preflight=true` everything is computed and nothing is stored.',
           tags: ['events'],
           params: RefParams,

@@ -1,4 +1,4 @@
-import { contactIdentifiersOf } from '../../engine/contact-identifiers.js';
+import { normalizedContact } from '../../engine/contact-identifiers.js';
 import type { JsonObject, ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
@@ -32,6 +32,9 @@ export function clientTraits(body: ClientInput): JsonObject {
   const traits: JsonObject = {};
   for (const field of STANDARD_FIELDS) {
     const value = body[field];
+    // An email or phone is an identifier too: one that is not one is refused, not kept as text.
+    if (typeof value === 'string' && (field === 'email' || field === 'phone'))
+      normalized(field, value);
     if (typeof value === 'string') traits[field] = value;
   }
   for (const [key, value] of Object.entries(body.attributes ?? {})) {
@@ -121,13 +124,13 @@ const IDENTIFIER_TYPES: Record<
 
 /** Emails compare lower-cased, phones as `+digits`: the form ingestion stores them in. */
 function normalized(type: 'email' | 'phone', value: string): string {
-  const [found] = contactIdentifiersOf({ type: 'identify', traits: { [type]: value } });
-  if (!found) {
+  const found = normalizedContact(type, value);
+  if (found === undefined) {
     throw new AppError('validation_failed', `That is not a valid ${type}.`, [
       { field: type, message: `is not a valid ${type}` },
     ]);
   }
-  return found.value;
+  return found;
 }
 
 /** A reference from a path's identifier type (`by-email`, `customId`, …) and value. */
