@@ -90,4 +90,38 @@ describe('ProfileUpsertService', () => {
       await queries.findProfiles(ENV, { kind: 'identifier', type: 'userId', value: 'u-4' }),
     ).toEqual([]);
   });
+  it('attaches every email and phone given, keeping the email the traits name as the trait', async () => {
+    const profile = await upsert({
+      identifiers: [
+        { type: 'CRM', value: 'c-5' },
+        { type: 'email', value: 'Second5@Example.com' },
+        { type: 'phone', value: '+44 20 7946 0005' },
+        { type: 'customId', value: 'cust-5' },
+      ],
+      traits: { email: 'main5@example.com' },
+    });
+    expect(profile!.identifiers).toEqual(
+      expect.arrayContaining([
+        { type: 'email', value: 'main5@example.com' },
+        { type: 'email', value: 'second5@example.com' },
+        { type: 'phone', value: '+442079460005' },
+        { type: 'customId', value: 'cust-5' },
+      ]),
+    );
+    expect(profile!.traits).toEqual({ email: 'main5@example.com', phone: '+442079460005' });
+  });
+
+  it('refuses an email that names several profiles as the first identifier', async () => {
+    for (const userId of ['u-6a', 'u-6b']) {
+      await upsert({
+        identifiers: [
+          { type: 'userId', value: userId },
+          { type: 'email', value: 'shared6@example.com' },
+        ],
+      });
+    }
+    await expect(
+      upsert({ identifiers: [{ type: 'email', value: 'SHARED6@example.com' }] }),
+    ).rejects.toMatchObject({ code: 'identity_conflict' });
+  });
 });

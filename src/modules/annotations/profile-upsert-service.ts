@@ -1,4 +1,5 @@
 import {
+  type Identifier,
   isIdentifierType,
   type ProfileState,
   UNIQUE_IDENTIFIER_TYPES,
@@ -11,6 +12,11 @@ import type { ProfileQueryService } from '../profiles/profile-query-service.js';
 import type { ProfileRef } from '../profiles/profile-ref.js';
 import type { AlternateId, AlternateIdService } from './alternate-id-service.js';
 import { fieldText, type LabelService } from './label-service.js';
+import {
+  identifyEvents,
+  normalizeIdentifiers,
+  tesseraIdentifiers,
+} from './profile-upsert-identifiers.js';
 import type { TagService } from './tag-service.js';
 
 /**
@@ -39,8 +45,11 @@ export interface ProfileUpsert {
  * groups, the custom-field index). The first identifier names the profile: a Tessera identifier
  * as the ingest path knows it, or an alternate id held by a profile. An alternate id nobody holds
  * creates the profile under the first unique Tessera identifier among the others, else under a
- * fresh anonymousId. Alternate ids held by another profile answer `identity_conflict` before
- * anything is written.
+ * fresh anonymousId. Every identifier given is attached (emails and phones in ingestion's form,
+ * see profile-upsert-identifiers.ts), or the upsert is refused: an invalid email or phone, or two
+ * userIds or customIds, is `validation_failed`; a unique identifier or alternate id held by
+ * another profile is `identity_conflict`, before anything is written (a second customId for a
+ * profile that has one is refused by the core, in the same transaction as the write).
  */
 export class ProfileUpsertService {
   constructor(
@@ -60,11 +69,12 @@ export class ProfileUpsertService {
     source: string,
   ): Promise<ProfileState | null> {
     checkFieldNames(input.customFields);
-    const external = input.identifiers.filter((i) => !isIdentifierType(i.type));
+    const identifiers = normalizeIdentifiers(input.identifiers);
+    const external = identifiers.filter((i) => !isIdentifierType(i.type));
     const owners = await Promise.all(
       external.map((id) => this.extras.alternateIds.findProfileId(environmentId, id)),
     );
-    const { ref, targetId } = await this.target(environmentId, input.identifiers, owners[0]);
+    const { ref, targetId } = await this.target(environmentId, identifiers, owners[0]);
     const other = owners.findIndex((owner) => owner !== undefined && owner !== targetId);
     if (other !== -1) {
       throw new AppError(
@@ -72,22 +82,36 @@ export class ProfileUpsertService {
         `The alternate id ${external[other]!.type}:${external[other]!.value} belongs to another profile.`,
       );
     }
+    const own = tesseraIdentifiers(identifiers);
+    await this.checkUniqueOwners(environmentId, own, targetId);
 
     const traits: Record<string, unknown> = { ...input.traits };
     for (const [name, value] of Object.entries(input.customFields)) {
       traits[CUSTOM_FIELD_PREFIX + name] = value;
     }
-    const event: Record<string, unknown> = { type: 'identify', traits };
-    if (ref.kind === 'identifier' && ref.type === 'userId') event.userId = ref.value;
-    for (const id of input.identifiers.slice(1)) {
-      if (id.type === 'userId' || id.type === 'anonymousId') event[id.type] = id.value;
-    }
-    const events = prepareEvents([event], { receivedAt: Date.now(), requireProfileKey: false });
-    const result = await this.ingest.ingestForProfile({ environmentId, source }, ref, events);
+    const events = prepareEvents(identifyEvents(own, traits), {
+      receivedAt: Date.now(),
+      requireProfileKey: false,
+    });
+    // A customId is the request's claim, not an event's: the core attaches it or refuses (409).
+    const customId = own.find((i) => i.type === 'customId')?.value;
+    const result = await this.ingest.ingestForProfile({ environmentId, source }, ref, events, {
+      customId,
+    });
     // Nothing is stored for an opted-out person (the core dropped the events): acknowledged.
     if (!result.profile && result.suppressed > 0) return null;
     if (!result.profile) throw new AppError('profile_not_found');
     const profile = result.profile;
+    // Checked above; a request racing this one for an identifier could still have taken it.
+    const missing = own.find(
+      (id) => !profile.identifiers.some((i) => i.type === id.type && i.value === id.value),
+    );
+    if (missing) {
+      throw new AppError(
+        'identity_conflict',
+        `The ${missing.type} ${missing.value} could not be attached: another profile holds it.`,
+      );
+    }
 
     const { alternateIds, tags, labels } = this.extras;
     await alternateIds.linkAlternateIds(environmentId, profile, external);
@@ -143,7 +167,36 @@ export class ProfileUpsertService {
           : { kind: 'identifier', type: 'anonymousId', value: newId() };
     }
     const profiles = await this.queries.findProfiles(environmentId, ref);
-    return { ref, targetId: profiles.length === 1 ? profiles[0]!.id : undefined };
+    if (profiles.length > 1 && ref.kind === 'identifier') {
+      throw new AppError(
+        'identity_conflict',
+        `Several profiles share the ${ref.type} ${ref.value}; name the profile by another id.`,
+      );
+    }
+    return { ref, targetId: profiles[0]?.id };
+  }
+
+  /**
+   * Refuses, before anything is written, a unique identifier (userId, anonymousId, customId)
+   * that a profile other than the target holds: it names another person, and profiles are
+   * merged on request only, never by an upsert.
+   */
+  private async checkUniqueOwners(
+    environmentId: string,
+    identifiers: Identifier[],
+    targetId: string | undefined,
+  ): Promise<void> {
+    const unique = identifiers.filter((i) => UNIQUE_IDENTIFIER_TYPES.has(i.type));
+    const holders = await Promise.all(
+      unique.map((id) => this.queries.findProfiles(environmentId, { kind: 'identifier', ...id })),
+    );
+    const taken = unique.findIndex((_, k) => holders[k]!.some((p) => p.id !== targetId));
+    if (taken !== -1) {
+      throw new AppError(
+        'identity_conflict',
+        `The ${unique[taken]!.type} ${unique[taken]!.value} belongs to another profile.`,
+      );
+    }
   }
 }
 

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ConsentService } from '../../modules/consents/consent-service.js';
-import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
 import { environmentOf } from '../../platform/auth.js';
 import { consentChangesOf } from './mypreferences-consent-input.js';
 import { checkFilters, presentConsentView } from './mypreferences-consent-presenters.js';
@@ -10,19 +9,22 @@ import {
   ConsentsReply,
   ProfileParams,
 } from './mypreferences-consent-schemas.js';
+import type { MyPreferencesServices } from './mypreferences-profile-routes.js';
 import { profileForCaller } from './mypreferences-user-scope.js';
 
-export interface MyPreferencesConsentServices {
+/** A profile is named as the profile GET names it, so alternate ids are looked up too. */
+export interface MyPreferencesConsentServices extends MyPreferencesServices {
   consents: ConsentService;
-  queries: ProfileQueryService;
 }
 
 const tags = ['mypreferences'];
 
-/** A profile's consents under `/Profiles/v4/{ClientId}/Profiles/{ProfileId}/Consents`. */
+/**
+ * A profile's consents under `/Profiles/v4/{ClientId}/Profiles/{ProfileId or Type:Value}/Consents`.
+ */
 export function consentRoutes(services: MyPreferencesConsentServices): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const { consents, queries } = services;
+    const { consents } = services;
 
     app.get(
       '/Profiles/v4/:clientId/Profiles/:profileId/Consents',
@@ -38,7 +40,7 @@ export function consentRoutes(services: MyPreferencesConsentServices): FastifyPl
       },
       async (request) => {
         const filter = checkFilters(request.query);
-        const profile = await profileForCaller(request, queries, request.params.profileId);
+        const profile = await profileForCaller(request, services, request.params.profileId);
         const views = await consents.listConsents(environmentOf(request), profile, {
           purpose: filter.purpose,
           dataPoint: filter.dataPoint,
@@ -68,7 +70,7 @@ export function consentRoutes(services: MyPreferencesConsentServices): FastifyPl
           now: consents.now(),
           requestIp: request.ip,
         });
-        const profile = await profileForCaller(request, queries, request.params.profileId);
+        const profile = await profileForCaller(request, services, request.params.profileId);
         const recorded = [];
         for (const change of changes) {
           recorded.push(await consents.setConsent(environmentId, profile, change));

@@ -16,7 +16,8 @@ export const ProfileParams = Type.Object({
   clientId: Type.String({ minLength: 1, maxLength: 200 }),
   profileId: Type.String({
     maxLength: 260,
-    description: 'A ProfileId or `Type:Value` alternate id (`userId:john.doe`).',
+    description:
+      'A ProfileId, or a `Type:Value` identifier (`userId:john.doe`) or alternate id (`CRM:123`), as the profile GET reads it.',
   }),
 });
 

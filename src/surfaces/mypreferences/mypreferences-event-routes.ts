@@ -1,16 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../errors/app-error.js';
-import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
 import { parseProfileRef } from '../../modules/profiles/profile-ref.js';
 import type { ChangeEvent } from '../../modules/webhooks/change-event-store.js';
 import { CHANGE_EVENT_TYPES } from '../../modules/webhooks/change-types.js';
 import type { WebhookService } from '../../modules/webhooks/webhook-service.js';
 import { environmentOf } from '../../platform/auth.js';
+import { findProfilesByRef, type MyPreferencesServices } from './mypreferences-profile-routes.js';
 
-export interface MyPreferencesEventServices {
+export interface MyPreferencesEventServices extends MyPreferencesServices {
   webhooks: { service: WebhookService };
-  queries: ProfileQueryService;
 }
 
 /** A change event as the MyPreferences dialect shows it. */
@@ -128,11 +127,14 @@ export function eventRoutes(services: MyPreferencesEventServices): FastifyPlugin
       },
       async (request) => {
         const environmentId = environmentOf(request);
-        const ref = parseProfileRef(request.params.profileId);
-        // A ProfileId is taken as is (a deleted profile's events are still readable).
-        let profileId = ref.kind === 'id' ? ref.id : undefined;
+        const param = request.params.profileId;
+        // A ProfileId is taken as is (a deleted profile's events are still readable); any other
+        // reference is read as the profile GET reads it, alternate ids included.
+        const bare = !param.includes(':') || param.startsWith('id:');
+        const ref = bare ? parseProfileRef(param) : undefined;
+        let profileId = ref?.kind === 'id' ? ref.id : undefined;
         if (profileId === undefined) {
-          const found = await services.queries.findProfiles(environmentId, ref);
+          const found = await findProfilesByRef(services, environmentId, param);
           if (found.length !== 1) throw new AppError('profile_not_found');
           profileId = found[0]!.id;
         }

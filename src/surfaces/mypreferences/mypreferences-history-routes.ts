@@ -29,7 +29,7 @@ const tags = ['mypreferences'];
  */
 export function historyRoutes(services: MyPreferencesConsentServices): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const { consents, queries } = services;
+    const { consents } = services;
     const page = async (
       environmentId: string,
       profile: ProfileState,
@@ -64,7 +64,7 @@ export function historyRoutes(services: MyPreferencesConsentServices): FastifyPl
       },
       async (request) => {
         const filter = checkFilters(request.query);
-        const profile = await profileForCaller(request, queries, request.params.profileId);
+        const profile = await profileForCaller(request, services, request.params.profileId);
         return page(environmentOf(request), profile, ['consent'], {
           subject: filter.purpose,
           target: filter.dataPoint,
@@ -88,7 +88,7 @@ export function historyRoutes(services: MyPreferencesConsentServices): FastifyPl
       },
       async (request) => {
         const filter = checkFilters(request.query);
-        const profile = await profileForCaller(request, queries, request.params.profileId);
+        const profile = await profileForCaller(request, services, request.params.profileId);
         return page(environmentOf(request), profile, ['preference'], {
           subject: filter.topic,
           target: filter.channel,
@@ -116,7 +116,7 @@ export function historyRoutes(services: MyPreferencesConsentServices): FastifyPl
           request.query.dataPoint === undefined
             ? undefined
             : parseDataPoint(request.query.dataPoint);
-        const profile = await profileForCaller(request, queries, request.params.profileId);
+        const profile = await profileForCaller(request, services, request.params.profileId);
         return page(
           environmentOf(request),
           profile,

@@ -18,7 +18,7 @@ export function preferenceRoutes(
   services: MyPreferencesConsentServices,
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const { consents, queries } = services;
+    const { consents } = services;
 
     app.get(
       '/Profiles/v4/:clientId/Profiles/:profileId/Preferences',
@@ -34,7 +34,7 @@ export function preferenceRoutes(
       },
       async (request) => {
         const filter = checkFilters(request.query);
-        const profile = await profileForCaller(request, queries, request.params.profileId);
+        const profile = await profileForCaller(request, services, request.params.profileId);
         const views = await consents.listPreferences(environmentOf(request), profile, {
           topic: filter.topic,
           channel: filter.channel,
@@ -64,7 +64,7 @@ export function preferenceRoutes(
           now: consents.now(),
           requestIp: request.ip,
         });
-        const profile = await profileForCaller(request, queries, request.params.profileId);
+        const profile = await profileForCaller(request, services, request.params.profileId);
         const recorded = [];
         for (const change of changes) {
           recorded.push(await consents.setPreference(environmentId, profile, change));

@@ -27,7 +27,9 @@ export const ProfileBodySchema = Type.Object({
     maxItems: 20,
     description:
       'The first one names the profile: an alternate id held by no profile (and no Tessera ' +
-      'identifier among the others) creates one.',
+      'identifier among the others) creates one. Every one is attached to the profile (emails ' +
+      'lower-cased, phones as +digits), or the request is refused (400 or 409) and nothing is ' +
+      'written.',
   }),
   Traits: Type.Optional(Type.Object({}, { additionalProperties: true })),
   Tags: Type.Optional(

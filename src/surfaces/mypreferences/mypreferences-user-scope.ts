@@ -1,19 +1,28 @@
 import type { FastifyRequest } from 'fastify';
 import type { ProfileState } from '../../engine/types.js';
-import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
-import { parseProfileRef } from '../../modules/profiles/profile-ref.js';
+import { AppError } from '../../errors/app-error.js';
 import { environmentOf } from '../../platform/auth.js';
+import { findProfilesByRef, type MyPreferencesServices } from './mypreferences-profile-routes.js';
 
 /**
- * The profile `ref` names in the caller's environment. The `UserId` of an OAuth
- * `ClientId/UserId` scope, like PNAUTHINFO3's credential, names the MyPreferences API user who
- * calls, not a profile (the 004 document: access "depends on the permissions associated with the
- * userId"): such a caller reaches every profile of its client, within its credential's scopes.
+ * The profile `ref` names in the caller's environment, read as the profile GET reads it: a
+ * ProfileId, a Tessera identifier (`email:…`) or an alternate id (`CRM:123`). The `UserId` of an
+ * OAuth `ClientId/UserId` scope, like PNAUTHINFO3's credential, names the MyPreferences API user
+ * who calls, not a profile (the 004 document: access "depends on the permissions associated with
+ * the userId"): such a caller reaches every profile of its client, within its credential's scopes.
  */
-export function profileForCaller(
+export async function profileForCaller(
   request: FastifyRequest,
-  queries: ProfileQueryService,
+  services: MyPreferencesServices,
   ref: string,
 ): Promise<ProfileState> {
-  return queries.getProfile(environmentOf(request), parseProfileRef(ref));
+  const profiles = await findProfilesByRef(services, environmentOf(request), ref);
+  if (profiles.length === 0) throw new AppError('profile_not_found');
+  if (profiles.length > 1) {
+    throw new AppError(
+      'identity_conflict',
+      'Several profiles share this identifier; address one by id.',
+    );
+  }
+  return profiles[0]!;
 }
