@@ -42,6 +42,16 @@ describe('audience and experience definitions', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.code).toBe('validation_failed');
     expect(refused.body.errors[0].field).toMatch(/^rule/);
+    // `.` and `..` are path segments a client resolves away: never ids.
+    for (const id of ['.', '..']) {
+      const res = await server.request('POST', '/v1/audiences', {
+        id,
+        name: 'dots',
+        rule: { trait: 'plan', op: 'exists' },
+      });
+      expect(res.status, id).toBe(400);
+      expect(res.body.errors[0].field).toBe('id');
+    }
   });
 
   it('publishes an audience and an experience (audience first), and refuses cycles', async () => {

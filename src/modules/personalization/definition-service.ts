@@ -36,7 +36,8 @@ export interface StoredExperience {
   updatedAt: number;
 }
 
-const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
+/** Ids live in paths: `.` and `..` alone would be resolved away by clients before they arrive. */
+const ID_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9_.:-]{1,200}$/;
 
 function toAudience(row: DefinitionRow): Audience {
   const stored = parseStored<{ name: string; description?: string; rule: AudienceRule }>(
@@ -104,7 +105,9 @@ export class DefinitionService {
   /** Creates (no id) or replaces an audience; a published one must stay free of cycles. */
   async saveAudience(environmentId: string, input: AudienceInput, id = newId()): Promise<Audience> {
     if (!ID_PATTERN.test(id))
-      throw invalid([{ path: 'id', message: 'ids are 1–200 of A-Z a-z 0-9 _ . : -' }]);
+      throw invalid([
+        { path: 'id', message: 'ids are 1–200 of A-Z a-z 0-9 _ . : - (not . or ..)' },
+      ]);
     const result = validateAudienceRule(input.rule);
     if (!result.ok) throw invalid(result.errors.map((e) => ({ ...e, path: `rule.${e.path}` })));
     const existing = await this.store.findById('audiences', environmentId, id);
@@ -163,7 +166,9 @@ export class DefinitionService {
   ): Promise<StoredExperience> {
     const id = typeof input.id === 'string' && input.id !== '' ? input.id : newId();
     if (!ID_PATTERN.test(id))
-      throw invalid([{ path: 'id', message: 'ids are 1–200 of A-Z a-z 0-9 _ . : -' }]);
+      throw invalid([
+        { path: 'id', message: 'ids are 1–200 of A-Z a-z 0-9 _ . : - (not . or ..)' },
+      ]);
     const existing = await this.store.findById('experiences', environmentId, id);
     const status: DefinitionStatus = existing?.status ?? 'draft';
     const result = validateExperience({ ...input, id, status });
