@@ -45,6 +45,8 @@ export function registerCompressedBodies(app: FastifyInstance, maxDecompressedBy
         new AppError('invalid_json', `The ${encoding} body is corrupt: ${error.message}`),
       ),
     );
+    // A client hanging up mid-body: `pipe` would not pass that on, and the body would never end.
+    payload.on('error', (error) => limited.destroy(error));
     // Fastify checks the received length against the body limit; the stream no longer has one.
     delete request.headers['content-length'];
     done(null, payload.pipe(decompressor).pipe(limited));

@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -176,55 +177,65 @@ describe('paths the router refuses answer in the format of their surface', () =>
 });
 
 describe('a client that hangs up in the middle of its body', () => {
-  it('is a client error: no error-level log line, no stack, no internal_error', async () => {
-    const logged = await startTestServer({ env: { LOG_LEVEL: 'warn' } });
-    // Pino writes every line of the app's loggers (children included) to one stream.
-    const log = logged.app.log as unknown as Record<symbol, { write(line: string): boolean }>;
-    const streamKey = Object.getOwnPropertySymbols(log).find(
-      (s) => s.description === 'pino.stream',
-    );
-    expect(streamKey).toBeDefined();
-    const stream = log[streamKey!]!;
-    const lines: Array<{ level: number; msg: string; err?: unknown }> = [];
-    stream.write = (line: string) => {
-      lines.push(JSON.parse(line));
-      return true;
-    };
-    // Raised once listening, so that the start-up lines stay out of the test's output.
-    logged.app.log.level = 'debug';
-    try {
-      const { hostname, port } = new URL(logged.url);
-      await new Promise<void>((resolve, reject) => {
-        const socket = connect(Number(port), hostname, () => {
-          socket.write(
-            [
-              'POST /v1/events HTTP/1.1',
-              'Host: tessera',
-              `Authorization: Bearer ${logged.adminKey}`,
-              'Content-Type: application/json',
-              'Content-Length: 100',
-              '',
-              '{"',
-            ].join('\r\n'),
-          );
-          setTimeout(() => {
-            socket.destroy();
-            resolve();
-          }, 100);
+  // The first bytes of a body: JSON as sent, or the start of a gzip stream (its 10-byte header).
+  const starts: Array<[string, string[], Buffer]> = [
+    ['as sent', [], Buffer.from('{"')],
+    ['gzipped', ['Content-Encoding: gzip'], gzipSync('{"events":[]}').subarray(0, 12)],
+  ];
+  it.each(starts)(
+    '%s, is a client error: no error-level log line, no stack, no internal_error',
+    async (_name, extraHeaders, start) => {
+      const logged = await startTestServer({ env: { LOG_LEVEL: 'warn' } });
+      // Pino writes every line of the app's loggers (children included) to one stream.
+      const log = logged.app.log as unknown as Record<symbol, { write(line: string): boolean }>;
+      const streamKey = Object.getOwnPropertySymbols(log).find(
+        (s) => s.description === 'pino.stream',
+      );
+      expect(streamKey).toBeDefined();
+      const stream = log[streamKey!]!;
+      const lines: Array<{ level: number; msg: string; err?: unknown }> = [];
+      stream.write = (line: string) => {
+        lines.push(JSON.parse(line));
+        return true;
+      };
+      // Raised once listening, so that the start-up lines stay out of the test's output.
+      logged.app.log.level = 'debug';
+      try {
+        const { hostname, port } = new URL(logged.url);
+        await new Promise<void>((resolve, reject) => {
+          const socket = connect(Number(port), hostname, () => {
+            socket.write(
+              [
+                'POST /v1/events HTTP/1.1',
+                'Host: tessera',
+                `Authorization: Bearer ${logged.adminKey}`,
+                'Content-Type: application/json',
+                ...extraHeaders,
+                'Content-Length: 100',
+                '',
+                '',
+              ].join('\r\n'),
+            );
+            socket.write(start);
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 100);
+          });
+          socket.on('error', reject);
         });
-        socket.on('error', reject);
-      });
-      const deadline = Date.now() + 5_000;
-      const aborted = () => lines.find((l) => /whole body|unhandled error/.test(l.msg));
-      while (!aborted() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(aborted()).toMatchObject({
-        level: 20,
-        msg: 'client closed the connection before sending the whole body',
-      });
-      expect(lines.filter((l) => l.level >= 50)).toEqual([]);
-      expect(lines.some((l) => l.err !== undefined)).toBe(false);
-    } finally {
-      await logged.destroy();
-    }
-  });
+        const deadline = Date.now() + 5_000;
+        const aborted = () => lines.find((l) => /whole body|unhandled error/.test(l.msg));
+        while (!aborted() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(aborted()).toMatchObject({
+          level: 20,
+          msg: 'client closed the connection before sending the whole body',
+        });
+        expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+        expect(lines.some((l) => l.err !== undefined)).toBe(false);
+      } finally {
+        await logged.destroy();
+      }
+    },
+  );
 });
