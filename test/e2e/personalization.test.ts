@@ -72,12 +72,24 @@ describe('audience and experience definitions', () => {
       'published',
     );
 
-    await server.request('PUT', '/v1/audiences/a', { name: 'a', rule: { audience: 'b' } });
+    // A published audience uses published audiences only, as an experience does.
     await server.request('PUT', '/v1/audiences/b', { name: 'b', rule: { audience: 'a' } });
+    const early = await server.request('POST', '/v1/audiences/b/publish');
+    expect(early.status).toBe(409);
+    expect(early.body.title).toBe('Publish the audiences it uses first: a.');
+    await server.request('PUT', '/v1/audiences/a', {
+      name: 'a',
+      rule: { trait: 'never-set', op: 'exists' },
+    });
     expect((await server.request('POST', '/v1/audiences/a/publish')).status).toBe(200);
-    const cycle = await server.request('POST', '/v1/audiences/b/publish');
+    expect((await server.request('POST', '/v1/audiences/b/publish')).status).toBe(200);
+    const cycle = await server.request('PUT', '/v1/audiences/a', {
+      name: 'a',
+      rule: { audience: 'b' },
+    });
     expect(cycle.status).toBe(409);
     expect(cycle.body.title).toContain('cycle');
+    expect((await server.request('DELETE', '/v1/audiences/a')).status).toBe(409);
     expect((await server.request('DELETE', '/v1/audiences/pro-users')).status).toBe(409);
   });
 

@@ -3,6 +3,7 @@ import type { AudienceRule } from '../../engine/audience-types.js';
 import type { ExperienceDefinition } from '../../engine/experience-types.js';
 import {
   audienceEvaluationOrder,
+  audienceRefsOf,
   validateAudienceRule,
   validateExperience,
 } from '../../engine/index.js';
@@ -102,7 +103,10 @@ export class DefinitionService {
     return toAudience(row);
   }
 
-  /** Creates (no id) or replaces an audience; a published one must stay free of cycles. */
+  /**
+   * Creates (no id) or replaces an audience; a published one must still use only published
+   * audiences, free of cycles.
+   */
   async saveAudience(environmentId: string, input: AudienceInput, id = newId()): Promise<Audience> {
     if (!ID_PATTERN.test(id))
       throw invalid([
@@ -113,7 +117,8 @@ export class DefinitionService {
     const existing = await this.store.findById('audiences', environmentId, id);
     const status = existing?.status ?? 'draft';
     const definition = { name: input.name, description: input.description, rule: result.rule };
-    if (status === 'published') await this.assertNoCycle(environmentId, { id, rule: result.rule });
+    if (status === 'published')
+      await this.assertPublishable(environmentId, { id, rule: result.rule });
     const now = Date.now();
     await this.store.upsert('audiences', {
       environment_id: environmentId,
@@ -129,7 +134,7 @@ export class DefinitionService {
 
   async publishAudience(environmentId: string, id: string): Promise<Audience> {
     const audience = await this.getAudience(environmentId, id);
-    await this.assertNoCycle(environmentId, audience);
+    await this.assertPublishable(environmentId, audience);
     await this.setStatus('audiences', environmentId, id, 'published');
     return this.getAudience(environmentId, id);
   }
@@ -142,6 +147,15 @@ export class DefinitionService {
       throw new AppError(
         'conflict',
         `Experiences use this audience: ${users.map((e) => e.definition.id).join(', ')}.`,
+      );
+    }
+    const audiences = (await this.listAudiences(environmentId)).filter(
+      (a) => a.status === 'published' && a.id !== id && audienceRefsOf(a.rule).includes(id),
+    );
+    if (audiences.length > 0) {
+      throw new AppError(
+        'conflict',
+        `Published audiences use this audience: ${audiences.map((a) => a.id).join(', ')}.`,
       );
     }
     if (!(await this.store.delete('audiences', environmentId, id)))
@@ -216,13 +230,20 @@ export class DefinitionService {
     this.onChange(environmentId);
   }
 
-  private async assertNoCycle(
+  /** A published audience uses only published audiences (as an experience does), in no cycle. */
+  private async assertPublishable(
     environmentId: string,
     changed: { id: string; rule: AudienceRule },
   ): Promise<void> {
     const published = (await this.listAudiences(environmentId)).filter(
       (a) => a.status === 'published' && a.id !== changed.id,
     );
+    const known = new Set(published.map((a) => a.id));
+    const missing = audienceRefsOf(changed.rule).filter(
+      (ref) => ref !== changed.id && !known.has(ref),
+    );
+    if (missing.length > 0)
+      throw new AppError('conflict', `Publish the audiences it uses first: ${missing.join(', ')}.`);
     const order = audienceEvaluationOrder([...published, changed]);
     if (!order.ok)
       throw new AppError(
