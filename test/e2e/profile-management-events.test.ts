@@ -123,6 +123,14 @@ describe('001 events', () => {
       { ...transaction, orderId: 'order-2' },
     ]);
     expect(batch.body).toMatchObject({ accepted: 1, duplicates: 1, rejected: [] });
+    // The same order for a client nobody holds is still the recorded order: nothing is created,
+    // and the 404 says why.
+    const repeated = await server.request('POST', '/v4/transactions', {
+      ...transaction,
+      client: { customId: 'ev-new' },
+    });
+    expect(repeated.status).toBe(404);
+    expect(repeated.body.message).toMatch(/repeats one already recorded/);
     const charges = (await nativeEvents(clientId)).filter((e) => e.name === 'transaction.charge');
     expect(charges.map((e) => (e.properties as { orderId: string }).orderId)).toEqual([
       'order-1',

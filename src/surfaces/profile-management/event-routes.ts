@@ -70,7 +70,14 @@ export function eventRoutes(services: ProfileManagementServices): FastifyPluginA
     );
     // Acknowledged and dropped for an opted-out person (there is no profile to name); only
     // duplicates for a profile that does not exist (any more) are a 404.
-    if (!result.profile && result.suppressed === 0) throw new AppError('profile_not_found');
+    if (!result.profile && result.suppressed === 0) {
+      throw new AppError(
+        'profile_not_found',
+        // A new client whose only event repeats a recorded one (an order is recorded once per
+        // environment, whoever sends it again): say so, rather than only "not found".
+        'No such client, and the event repeats one already recorded (its eventSalt or orderId), so it created none.',
+      );
+    }
     return {
       clientId: result.profile?.id ?? null,
       accepted: result.applied,
