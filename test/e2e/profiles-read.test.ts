@@ -186,6 +186,19 @@ describe('event filters', () => {
   });
 });
 
+describe('binding a key', () => {
+  it('refuses a key the paths could never carry', async () => {
+    for (const triple of ['nounslash', 'a/b', 'a/b/c/d', ' /b/c']) {
+      const res = await bind(triple);
+      expect(res.status, triple).toBe(400);
+      expect(res.body.errors[0].field).toBe('params.key');
+    }
+    const slashed = await server.request('PUT', '/v1/surface-keys/mypreferences/a%2Fb');
+    expect(slashed.status).toBe(400);
+    expect((await server.request('GET', '/v1/surface-keys')).body.data).toHaveLength(1);
+  });
+});
+
 describe('listing all profiles', () => {
   it('scrolls through more than 100 profiles until data runs out, without repeats', async () => {
     const key = await server.createKey(['admin'], 'scroll', 'env');

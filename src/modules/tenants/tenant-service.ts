@@ -136,6 +136,7 @@ export class TenantService {
    * is refused: one key never names two tenants.
    */
   async bindSurfaceKey(environmentId: string, surface: SurfaceName, key: string): Promise<void> {
+    checkSurfaceKey(surface, key);
     const existing = await this.store.findSurfaceKey(surface, key);
     if (existing?.environment_id === environmentId) return;
     if (existing)
@@ -181,4 +182,23 @@ export class TenantService {
     this.tenants.clear();
     return settings;
   }
+}
+
+/**
+ * A key as its dialect's paths carry it: the profiles read API's `clientId/accountId/brandId`
+ * (three segments), otherwise one path segment. Another shape could be bound but never reached.
+ */
+function checkSurfaceKey(surface: SurfaceName, key: string): void {
+  const segments = key.split('/');
+  const expected = surface === 'profiles-read' ? 3 : 1;
+  if (segments.length === expected && segments.every((s) => s.trim() !== '')) return;
+  throw new AppError('validation_failed', "That key cannot appear in the dialect's paths.", [
+    {
+      field: 'params.key',
+      message:
+        expected === 3
+          ? 'must be clientId/accountId/brandId: three non-blank parts'
+          : 'must be one non-blank path segment (no /)',
+    },
+  ]);
 }
