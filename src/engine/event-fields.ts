@@ -40,7 +40,8 @@ export function readId(raw: RawObject, key: string, fail: Fail): string | undefi
     fail(key, `${key} must be a string`);
     return undefined;
   }
-  if (text === '') return undefined;
+  // Blank, like empty (SDKs send `userId: ""` for "none"): an id of spaces names nobody.
+  if (text.trim() === '') return undefined;
   if (text.length > MAX_ID_LENGTH) {
     fail(key, `${key} must be at most ${MAX_ID_LENGTH} characters`);
     return undefined;

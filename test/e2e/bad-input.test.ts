@@ -234,6 +234,12 @@ describe('control characters', () => {
       events: [{ type: 'track', event: 'x', messageId: 'm\u0001' }],
     });
     expect(messageId.status).toBe(400);
+    for (const blank of ['userId:%20%20', '%20']) {
+      const res = await server.request('POST', `/v1/profiles/${blank}/events`, {
+        events: [{ type: 'track', event: 'x', messageId: mid() }],
+      });
+      expect(res.status, blank).toBe(400);
+    }
     const inPath = await server.request('GET', '/v1/profiles/userId:bad%00id');
     expect(inPath.status).toBe(400);
     expect(inPath.body.errors[0].field).toBe('params.ref');

@@ -182,6 +182,10 @@ describe('opt-out (000 Profile Command API)', () => {
     expect((await json(bad)).error).toBe('validation_failed');
     // Opting out twice is fine.
     expect((await optOut('no-return')).status).toBe(200);
+    // A blank user id names nobody.
+    const blank = await optOut('  ');
+    expect(blank.status).toBe(400);
+    expect((await json(blank)).error_description).toContain('params.userId');
   });
 
   it('names the offending field of a refused body', async () => {

@@ -245,6 +245,7 @@ describe('001 profiles: create, read, update, delete by each key', () => {
     expect(unknownField.body.errors.length).toBeGreaterThan(0);
     const badAttr = await server.request('POST', '/v4/clients', { attributes: { email: 'x' } });
     expectSpringError(badAttr, 400);
+    expectSpringError(await server.request('POST', '/v4/clients/by-customid/%20', {}), 400);
     for (const body of [{ email: 'not-an-email' }, { phone: 'call me' }]) {
       const bad = await server.request('POST', '/v4/clients', body);
       expectSpringError(bad, 400);

@@ -15,13 +15,13 @@ export type ProfileRef =
 export function parseProfileRef(ref: string): ProfileRef {
   const colon = ref.indexOf(':');
   if (colon === -1) {
-    if (ref.length === 0 || ref.length > 200) throw new AppError('invalid_reference');
+    if (ref.trim().length === 0 || ref.length > 200) throw new AppError('invalid_reference');
     return { kind: 'id', id: ref };
   }
   const type = ref.slice(0, colon);
   const value = ref.slice(colon + 1);
-  if (value.length === 0 || value.length > 200) {
-    throw new AppError('invalid_reference', 'The identifier value is empty or too long.');
+  if (value.trim().length === 0 || value.length > 200) {
+    throw new AppError('invalid_reference', 'The identifier value is blank or too long.');
   }
   if (type === 'id') return { kind: 'id', id: value };
   if (!isIdentifierType(type)) {

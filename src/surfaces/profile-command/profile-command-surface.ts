@@ -43,7 +43,8 @@ function registerProfileCommandErrors(app: FastifyInstance): void {
 
 const Params = Type.Object({
   apiKey: Type.String({ minLength: 1, maxLength: 200 }),
-  userId: Type.String({ minLength: 1, maxLength: 200 }),
+  // At least one character that is not a space: a blank id names nobody.
+  userId: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
 });
 
 const Body = Type.Object({

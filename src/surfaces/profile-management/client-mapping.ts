@@ -146,6 +146,11 @@ export function refFor(identifierType: string, value: string): ProfileRef {
       },
     ]);
   }
+  if (value.trim() === '') {
+    throw new AppError('validation_failed', 'The identifier value is blank.', [
+      { field: 'identifierValue', message: 'must not be blank' },
+    ]);
+  }
   if (type === 'id') return { kind: 'id', id: value };
   if (type === 'email' || type === 'phone')
     return { kind: 'identifier', type, value: normalized(type, value) };
