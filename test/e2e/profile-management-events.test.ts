@@ -140,6 +140,14 @@ describe('001 events', () => {
       timestamp: '2026-02-01T10:00:00.000Z',
       properties: { value: { amount: 20, currency: 'EUR' }, paymentInfo: { method: 'CARD' } },
     });
+    for (const currency of ['123', 'eur']) {
+      const res = await server.request('POST', '/v4/transactions', {
+        ...transaction,
+        orderId: `order-${currency}`,
+        value: { amount: 20, currency },
+      });
+      expect(res.status, currency).toBe(400);
+    }
     const bad = await server.request('POST', '/v4/transactions', { ...transaction, value: 20 });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ status: 400, error: 'Bad Request' });

@@ -75,7 +75,7 @@ export const CustomEventBody = Type.Object(
 
 const Money = Type.Object({
   amount: Type.Number(),
-  currency: Type.String({ minLength: 3, maxLength: 3 }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' }),
 });
 
 export const TransactionBody = Type.Object(
