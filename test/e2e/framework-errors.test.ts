@@ -132,7 +132,11 @@ describe('paths the router refuses answer in the format of their surface', () =>
   });
 
   it('MyPreferences /Profiles/v4: {Message}', async () => {
-    for (const path of ['/Profiles/v4/C1/Profiles/%zz', `/Profiles/v4/C1/Profiles/${LONG}`]) {
+    for (const path of [
+      '/Profiles/v4/C1/Profiles/%zz',
+      `/Profiles/v4/C1/Profiles/${LONG}`,
+      '/Profiles/v4/%zz',
+    ]) {
       const res = await raw(server.url, 'GET', path);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({
@@ -159,7 +163,7 @@ describe('paths the router refuses answer in the format of their surface', () =>
   });
 
   it('paths no surface claims answer like the root: problem+json', async () => {
-    for (const path of ['/%zz', '/Profiles/v4/%zz', '/docs/%ED%A0%80']) {
+    for (const path of ['/%zz', '/docs/%ED%A0%80']) {
       const res = await raw(server.url, 'GET', path);
       expect(res.status, path).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);

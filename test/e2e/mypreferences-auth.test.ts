@@ -99,6 +99,20 @@ describe('MyPreferences (004) authentication over HTTP', () => {
     }
   });
 
+  it('answers a path no route has in the dialect format', async () => {
+    for (const [method, path] of [
+      ['GET', `/Profiles/v4/${CLIENT}/Nothing`],
+      ['DELETE', `/Profiles/v4/${CLIENT}/Profiles`],
+    ] as const) {
+      const res = await call(method, path, sign(ISSUED, CLIENT));
+      expect(res.status, path).toBe(404);
+      expect(JSON.parse(res.text)).toEqual({
+        Message: `There is no ${method} endpoint at this path.`,
+        Code: 'not_found',
+      });
+    }
+  });
+
   it('writes with a fresh signature and refuses the same signature replayed', async () => {
     clock = Date.parse('2026-11-22T10:00:30Z');
     const authorization = sign('2026-11-22T10:00:00Z');

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AppError } from '../../errors/app-error.js';
 import type { ConsentService } from '../../modules/consents/consent-service.js';
 import type { HmacAuthenticator } from '../../modules/credentials/hmac-authenticator.js';
 import type { TenantService } from '../../modules/tenants/tenant-service.js';
@@ -22,20 +23,42 @@ export interface MyPreferencesSurfaceOptions {
   maxJsonDepth: number;
 }
 
+/** Answers an AppError as the dialect does: `{"Message", "Code", "Errors"?}`, never cached. */
+function sendMyPreferencesError(appError: AppError, reply: FastifyReply): FastifyReply {
+  reply.header('cache-control', 'no-cache').header('pragma', 'no-cache');
+  for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
+  const body: { Message: string; Code: string; Errors?: unknown } = {
+    Message: appError.message,
+    Code: appError.code,
+  };
+  if (appError.issues) body.Errors = appError.issues;
+  return reply.status(appError.status).send(body);
+}
+
 /** The MyPreferences error body: `{"Message": "…"}`; an unknown ClientId is a bare 404. */
-function registerMyPreferencesErrors(app: FastifyInstance): void {
+async function registerMyPreferencesErrors(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((error, request, reply) => {
-    reply.header('cache-control', 'no-cache').header('pragma', 'no-cache');
-    if (error instanceof UnknownClientError) return reply.status(404).send();
-    const appError = toAppError(error, request.log);
-    for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
-    const body: { Message: string; Code: string; Errors?: unknown } = {
-      Message: appError.message,
-      Code: appError.code,
-    };
-    if (appError.issues) body.Errors = appError.issues;
-    return reply.status(appError.status).send(body);
+    if (error instanceof UnknownClientError)
+      return reply
+        .header('cache-control', 'no-cache')
+        .header('pragma', 'no-cache')
+        .status(404)
+        .send();
+    return sendMyPreferencesError(toAppError(error, request.log), reply);
   });
+  // Unknown paths under the dialect's prefix answer in its format too; the routes keep their
+  // full paths, and a route always wins over this scope's catch-all.
+  await app.register(
+    async (scope) => {
+      scope.setNotFoundHandler((request, reply) =>
+        sendMyPreferencesError(
+          new AppError('not_found', `There is no ${request.method} endpoint at this path.`),
+          reply,
+        ),
+      );
+    },
+    { prefix: '/Profiles/v4' },
+  );
 }
 
 /**
@@ -48,7 +71,7 @@ export const myPreferencesSurface: FastifyPluginAsyncTypebox<MyPreferencesSurfac
 ) => {
   app.removeAllContentTypeParsers();
   registerJsonParser(app, 'application/json', opts.maxJsonDepth);
-  registerMyPreferencesErrors(app);
+  await registerMyPreferencesErrors(app);
   registerMyPreferencesAuth(app, {
     auth: opts.auth,
     hmac: opts.hmac,
