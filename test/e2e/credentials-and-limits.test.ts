@@ -62,9 +62,19 @@ describe('rotation and revocation', () => {
   });
 
   it('gives write keys the write scope only, and the native API refuses them', async () => {
-    const writeKey = await create({ kind: 'write_key', name: 'tracking', scopes: ['admin'] });
+    // Asking a write key or a publishable key for more is refused, not quietly narrowed.
+    for (const [kind, scopes] of [
+      ['write_key', ['admin']],
+      ['publishable_key', ['read', 'admin']],
+    ] as const) {
+      const refused = await server.request('POST', '/v1/credentials', { kind, name: 'x', scopes });
+      expect(refused.status, kind).toBe(400);
+      expect(refused.body.errors[0].field).toBe('scopes');
+    }
+    const writeKey = await create({ kind: 'write_key', name: 'tracking' });
     expect(writeKey.secret).toMatch(/^twk_/);
     expect(writeKey.scopes).toEqual(['write']);
+    expect((await create({ name: 'plain' })).scopes).toEqual(['read']);
     const basic = `Basic ${Buffer.from(`${writeKey.secret}:`).toString('base64')}`;
     const res = await fetch(`${server.url}/v1/profiles`, { headers: { authorization: basic } });
     expect(res.status).toBe(401);

@@ -10,7 +10,6 @@ async function publishableKey(name: string): Promise<string> {
   const res = await server.request('POST', '/v1/credentials', {
     kind: 'publishable_key',
     name,
-    scopes: ['admin'],
   });
   expect(res.status).toBe(201);
   expect(res.body.scopes).toEqual(['read', 'write']);

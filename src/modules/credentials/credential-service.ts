@@ -18,7 +18,8 @@ import { hashSecret, KEY_PREFIX } from './secret-format.js';
 export interface CreateCredentialInput {
   kind: CredentialKind;
   name: string;
-  scopes: Scope[];
+  /** Default: read (or the kind's fixed scopes). */
+  scopes?: Scope[];
   settings?: CredentialSettings;
   /** HMAC users: the user id clients sign with (required). */
   userId?: string;
@@ -27,8 +28,9 @@ export interface CreateCredentialInput {
 }
 
 /**
- * Kinds whose scopes are fixed whatever is asked: write keys only write; publishable keys (public,
- * embedded in web pages) read and write the profiles they created, through the Experience API only.
+ * Kinds whose scopes are fixed: write keys only write; publishable keys (public, embedded in web
+ * pages) read and write the profiles they created, through the Experience API only. Asking for
+ * another scope is refused rather than quietly narrowed.
  */
 const FIXED_SCOPES: Partial<Record<CredentialKind, Scope[]>> = {
   write_key: ['write'],
@@ -58,6 +60,13 @@ export class CredentialService {
   }
 
   async create(environmentId: string, input: CreateCredentialInput): Promise<IssuedSecret> {
+    const fixed = FIXED_SCOPES[input.kind];
+    const extra = fixed && input.scopes?.filter((scope) => !fixed.includes(scope));
+    if (extra?.length) {
+      throw new AppError('validation_failed', `A ${input.kind} cannot have ${extra.join(', ')}.`, [
+        { field: 'scopes', message: `a ${input.kind} has ${fixed!.join(' and ')} only` },
+      ]);
+    }
     const now = Date.now();
     const id = newId();
     let publicId: string | null = null;
@@ -78,7 +87,7 @@ export class CredentialService {
       kind: input.kind,
       name: input.name,
       public_id: publicId,
-      scopes: JSON.stringify(FIXED_SCOPES[input.kind] ?? input.scopes),
+      scopes: JSON.stringify(fixed ?? input.scopes ?? ['read']),
       settings: JSON.stringify(input.settings ?? {}),
       created_at: now,
       revoked_at: null,

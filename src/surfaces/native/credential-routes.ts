@@ -45,11 +45,13 @@ const CreateBody = Type.Object(
   {
     kind: Type.String({ enum: [...CREDENTIAL_KINDS], default: 'api_key' }),
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    scopes: Type.Array(Type.String({ enum: [...SCOPES] }), {
-      minItems: 1,
-      uniqueItems: true,
-      default: ['read'],
-    }),
+    scopes: Type.Optional(
+      Type.Array(Type.String({ enum: [...SCOPES] }), {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'Default: read. A write_key has write only; a publishable_key read and write.',
+      }),
+    ),
     settings: Type.Optional(Settings),
     userId: Type.Optional(
       Type.String({
@@ -92,7 +94,7 @@ export function credentialRoutes(services: NativeServices): FastifyPluginAsyncTy
         const issued = await services.credentials.create(environmentOf(request), {
           kind: body.kind as (typeof CREDENTIAL_KINDS)[number],
           name: body.name,
-          scopes: body.scopes as Scope[],
+          scopes: body.scopes as Scope[] | undefined,
           settings: body.settings,
           userId: body.userId,
           privateKey: body.privateKey,
