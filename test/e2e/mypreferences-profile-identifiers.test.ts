@@ -1,47 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pnauthinfo3 } from '../helpers/pnauthinfo.js';
+import { type MyPreferencesCall, myPreferencesCaller } from '../helpers/pnauthinfo.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
-const CLIENT = 'IdentifiersClient';
-const USER = 'identifiers-user';
-const KEY = 'an HMAC private key of the identifiers test';
-
 let server: TestServer;
-let issuedAt = Date.now() - 10 * 60_000;
+let call: MyPreferencesCall;
 
 beforeAll(async () => {
   server = await startTestServer();
-  await server.request('PUT', `/v1/surface-keys/mypreferences/${CLIENT}`);
-  const user = await server.request('POST', '/v1/credentials', {
-    kind: 'hmac_user',
-    name: 'identifiers',
-    scopes: ['read', 'write'],
-    userId: USER,
-    privateKey: KEY,
-  });
-  expect(user.status).toBe(201);
+  call = await myPreferencesCaller(server, 'IdentifiersClient', 'identifiers-user');
 });
 afterAll(() => server.destroy());
-
-/** A PNAUTHINFO3 signature (as in mypreferences-auth.test.ts), a fresh one per call. */
-function sign(): string {
-  issuedAt += 1_000;
-  const issued = new Date(issuedAt).toISOString().replace(/\.\d+Z$/, 'Z');
-  return pnauthinfo3(CLIENT, USER, KEY, issued);
-}
-
-async function call(method: string, path: string, body?: unknown) {
-  const headers: Record<string, string> = { authorization: sign() };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${server.url}/Profiles/v4/${CLIENT}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: tests inspect arbitrary JSON answers
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
-}
 
 type Ids = Array<{ Type: string; Value: string }>;
 const post = (AlternateIds: Ids, extra: object = {}) =>

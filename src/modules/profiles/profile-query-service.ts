@@ -55,15 +55,7 @@ export class ProfileQueryService {
     ref: ProfileRef,
     visibleTo?: string,
   ): Promise<ProfileState> {
-    const profiles = await this.findProfiles(environmentId, ref, visibleTo);
-    if (profiles.length === 0) throw new AppError('profile_not_found');
-    if (profiles.length > 1) {
-      throw new AppError(
-        'identity_conflict',
-        'Several profiles share this identifier; address one by id.',
-      );
-    }
-    return profiles[0]!;
+    return onlyProfile(await this.findProfiles(environmentId, ref, visibleTo));
   }
 
   /** Live profiles in id (creation) order, after `afterId`. */
@@ -121,4 +113,16 @@ export class ProfileQueryService {
     const owner = await this.repo.profiles.findEnvironmentOf(id);
     return owner !== undefined && owner !== environmentId;
   }
+}
+
+/** The one profile a reference found: 404 when none, 409 when it names several (a shared email). */
+export function onlyProfile(profiles: ProfileState[]): ProfileState {
+  if (profiles.length === 0) throw new AppError('profile_not_found');
+  if (profiles.length > 1) {
+    throw new AppError(
+      'identity_conflict',
+      'Several profiles share this identifier; address one by id.',
+    );
+  }
+  return profiles[0]!;
 }

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { ProfileState } from '../../engine/types.js';
-import { AppError } from '../../errors/app-error.js';
+import { onlyProfile } from '../../modules/profiles/profile-query-service.js';
 import { environmentOf } from '../../platform/auth.js';
 import { findProfilesByRef, type MyPreferencesServices } from './mypreferences-profile-routes.js';
 
@@ -16,13 +16,5 @@ export async function profileForCaller(
   services: MyPreferencesServices,
   ref: string,
 ): Promise<ProfileState> {
-  const profiles = await findProfilesByRef(services, environmentOf(request), ref);
-  if (profiles.length === 0) throw new AppError('profile_not_found');
-  if (profiles.length > 1) {
-    throw new AppError(
-      'identity_conflict',
-      'Several profiles share this identifier; address one by id.',
-    );
-  }
-  return profiles[0]!;
+  return onlyProfile(await findProfilesByRef(services, environmentOf(request), ref));
 }
