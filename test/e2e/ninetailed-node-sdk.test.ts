@@ -158,6 +158,30 @@ describe('the Node SDK against the Experience API', () => {
     expect(many).toHaveLength(2);
     expect(many?.[0]?.traits).toEqual({ n: 1 });
     expect(many?.[0]?.id).not.toBe(many?.[1]?.id);
+
+    // A profile the core refuses (a second user for an identified profile) is an error the SDK
+    // reports, as the single update's is, not a 200 without the profile.
+    const before = await tableCounts(server.storage);
+    await expect(
+      client.sendIdentifyEvent('batch-user-3', {}, { anonymousId: identified.id }),
+    ).rejects.toThrow(/\[400\]/);
+    const raw = await server.request(
+      'POST',
+      '/v2/organizations/default/environments/main/events',
+      {
+        events: [
+          { ...client.createIdentifyEvent('batch-user-3', {}), anonymousId: identified.id },
+          { ...trackEvent('C'), anonymousId: 'anon-c' },
+        ],
+      },
+      null,
+    );
+    expect(raw.status).toBe(400);
+    expect(raw.body.error.code).toBe('ERR_INVALID_DATA');
+    expect(raw.body.message).toMatch(
+      /^1 of 2 profiles refused \(.*different user.*\); the others were applied\.$/,
+    );
+    expect((await tableCounts(server.storage)).profiles).toBe(before.profiles + 1);
   });
 
   it('deletes a profile (no SDK method: a plain DELETE)', async () => {

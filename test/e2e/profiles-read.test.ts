@@ -205,6 +205,11 @@ describe('listing all profiles', () => {
     expect((await bind('c3/a3/b3', key)).status).toBe(204);
     const events = Array.from({ length: 130 }, (_, i) => pageEvent({ anonymousId: `scroll-${i}` }));
     expect((await server.request('POST', '/v1/events', { events }, key)).status).toBe(200);
+    // The listing pages with scrollId: an offset is refused, not ignored.
+    const offset = await get('/track/c3/a3/b3/v1/profiles?from=5', key);
+    expect(offset.status).toBe(400);
+    expect(offset.body.error.code).toBe('invalid_request_error');
+    expect((await get('/track/c3/a3/b3/v1/profiles?from=0&size=1', key)).status).toBe(200);
     const seen: string[] = [];
     const sizes: number[] = [];
     let scrollId: string | undefined;

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError } from '../../errors/app-error.js';
 import { batchGroups } from './ninetailed-events.js';
 import { ok } from './ninetailed-presenter.js';
 import {
@@ -48,16 +49,25 @@ export function batchRoutes(services: NinetailedServices): FastifyPluginAsyncTyp
         const environmentId = tenantOf(request);
         const groups = batchGroups(request.body.events, Date.now());
         const preflight = request.query.type === 'preflight';
-        return ok({
-          profiles: await upsertBatch(
-            services,
-            environmentId,
-            groups,
-            request.log,
-            preflight,
-            publicKeyOf(request),
-          ),
-        });
+        const { profiles, refused } = await upsertBatch(
+          services,
+          environmentId,
+          groups,
+          request.log,
+          preflight,
+          publicKeyOf(request),
+        );
+        // The wire has one profile per anonymousId and no per-profile error: a profile left out
+        // is an error of the call (the Node SDK sends one profile and expects one back), which
+        // says that the others were applied, so that a retry is safe (messageIds apply once).
+        if (refused.length > 0) {
+          const [first] = refused;
+          throw new AppError(
+            first!.code,
+            `${refused.length} of ${groups.length} profiles refused (${first!.message}); the others were applied.`,
+          );
+        }
+        return ok({ profiles });
       },
     );
 

@@ -68,10 +68,10 @@ async function refOf(
 }
 
 /**
- * Applies a batch, one profile per anonymousId, in order. The wire has no per-profile error, so
- * a group the core refuses for its identity (two known users) is logged (its code and size, no
- * identifiers) and left out of the answer, while `429` fails the whole call so that the caller
- * retries; the retry's repeated messageIds are applied once.
+ * Applies a batch, one profile per anonymousId, in order. A group the core refuses (two known
+ * users, say) is logged (its code and size, no identifiers) and listed in `refused`, and the
+ * other groups still apply; `429` fails the whole call so that the caller retries, and the
+ * retry's repeated messageIds are applied once.
  */
 export async function upsertBatch(
   services: NinetailedServices,
@@ -80,8 +80,9 @@ export async function upsertBatch(
   log: FastifyBaseLogger,
   preflight = false,
   publicKeyId?: string,
-): Promise<NinetailedProfile[]> {
+): Promise<{ profiles: NinetailedProfile[]; refused: AppError[] }> {
   const profiles: NinetailedProfile[] = [];
+  const refused: AppError[] = [];
   for (const group of groups) {
     try {
       const ref = await refOf(services, environmentId, group.anonymousId, publicKeyId);
@@ -99,9 +100,10 @@ export async function upsertBatch(
     } catch (error) {
       if (!(error instanceof AppError) || error.status === 429 || error.status >= 500) throw error;
       log.warn({ code: error.code, events: group.events.length }, 'batch profile not applied');
+      refused.push(error);
     }
   }
-  return profiles;
+  return { profiles, refused };
 }
 
 /** The job kind of `POST …/import/events`. */

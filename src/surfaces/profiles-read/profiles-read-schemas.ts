@@ -51,5 +51,10 @@ export const ListQuery = Type.Object({
   // The document writes `?scrollid=`; the field it answers is `scrollId`: both are read.
   scrollid: Type.Optional(Type.String({ maxLength: 512 })),
   scrollId: Type.Optional(Type.String({ maxLength: 512 })),
+  // The document's lists take `from`; this one pages with scrollId, so any other offset is
+  // refused rather than ignored.
+  from: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 0, description: 'Only 0: page on with `scrollId`.' }),
+  ),
   size: Type.Integer({ minimum: 1, maximum: 100, default: 100, description: 'Profiles per page.' }),
 });
