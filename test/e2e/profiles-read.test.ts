@@ -167,6 +167,9 @@ describe('event filters', () => {
     expect(await times(`start=${t(1)}&end=${t(10)}&sort=asc`)).toEqual([t(1), t(2), t(10)]);
     expect(await times('start=2025-01-06')).toEqual([]);
     expect(await times('end=2025-01-05&sort=asc')).toEqual([]);
+    // An offset, encoded or not (a bare + arrives as a space): 13:01+01:00 is 12:01Z.
+    for (const start of ['2025-01-05T13:01:00%2B01:00', '2025-01-05T13:01:00+01:00'])
+      expect(await times(`start=${start}&end=${t(2)}&sort=asc`)).toEqual([t(1), t(2)]);
     expect(await times('sort=asc')).toEqual([t(0), t(1), t(2), t(10), t(11), t(20)]);
     expect(await times('sort=desc&size=2')).toEqual([t(20), t(11)]);
     const pages = [await times('sort=asc&size=4'), await times('sort=asc&from=4&size=4')];
@@ -177,7 +180,7 @@ describe('event filters', () => {
 
   it('refuses sizes outside 1–100, a window past 10,000 and malformed values', async () => {
     const bad = `size=0 size=101 from=-1 from=9950&size=100 from=10001&size=1 sort=sideways
-      start=yesterday start=${t(5)}&end=${t(1)}`;
+      start=yesterday start=${t(5)}&end=${t(1)} start=2024-02-30 end=2025-13-01`;
     for (const query of bad.split(/\s+/)) {
       const res = await get(`${BASE}/userId:tl/events?${query}`);
       expect(res.status, query).toBe(400);

@@ -1,4 +1,5 @@
 import { normalizeAction } from '../../engine/action-name.js';
+import { parseIsoTime } from '../../engine/iso-time.js';
 import type { ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import type { StoredEvent } from '../../modules/events/event-store.js';
@@ -40,16 +41,13 @@ function actions(name: string, value: string | undefined): string[] | undefined 
   return list.length ? list : undefined;
 }
 
-// Date only or date-time, with an optional zone; a missing zone means UTC, as in the engine.
-const ISO_8601 =
-  /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(Z|[+-]\d{2}:\d{2})?$/;
-
+/**
+ * A date or date-time as the engine reads one (a missing zone means UTC; no 30 February). A
+ * query string turns an unencoded `+01:00` into ` 01:00`: read back as the offset it was.
+ */
 function isoTime(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const match = ISO_8601.exec(value.trim());
-  const ms = match
-    ? Date.parse(match[2] ? `${match[1]}${match[2]}${match[3] ?? 'Z'}` : `${match[1]}T00:00:00Z`)
-    : Number.NaN;
+  const ms = parseIsoTime(value.trim().replace(/ (\d{2}:?\d{2})$/, '+$1'));
   if (Number.isNaN(ms)) throw invalid(`${name} must be an ISO 8601 date or date-time.`);
   return ms;
 }
