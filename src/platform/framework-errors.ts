@@ -35,7 +35,7 @@ const PLACEHOLDER = '_';
  *   router again. The path now lands where it belongs: on a route, or on the not-found handler of
  *   its prefix, so the routing table (not a copy of it) says which surface that is.
  * - `register(app)` (on the root, before the surfaces) adds the `onRequest` hook that fails such a
- *   request at once with its AppError, so the scope's own error handler renders it, before any
+ *   request (and one whose path or query holds `%00`) at once with its AppError, so the scope's own error handler renders it, before any
  *   authentication or body; and a root error handler that renders it with `answerAtRoot` where no
  *   surface claims the path (the root's 404 scope, health, docs), leaving every other error to
  *   Fastify's default handler as before.
@@ -79,6 +79,9 @@ export function frameworkErrorRouting(answerAtRoot: ErrorSender): {
     app.addHook('onRequest', (request, _reply, done) => {
       const refusal = (request.raw as MarkedRequest)[REFUSED];
       if (refusal) return done(refusal);
+      // A NUL decodes fine, but no database text holds it (PostgreSQL refuses it outright), and
+      // tenant lookups read path keys before any route's validation: refused here, for all.
+      if (request.raw.url?.includes('%00')) return done(nulInUrl());
       done();
     });
     app.setErrorHandler((error, request, reply) => {
@@ -89,6 +92,12 @@ export function frameworkErrorRouting(answerAtRoot: ErrorSender): {
   };
 
   return { frameworkErrors, register };
+}
+
+function nulInUrl(): InvalidPathError {
+  return new InvalidPathError('validation_failed', 'The request path or query holds a NUL (%00).', [
+    { field: 'path', message: 'holds a NUL character (%00)' },
+  ]);
 }
 
 function badEncoding(): InvalidPathError {

@@ -1,4 +1,4 @@
-import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler';
+import { AjvCompiler, type ValidatorCompiler, type ValidatorFactory } from '@fastify/ajv-compiler';
 
 /**
  * Request validation with Fastify's own Ajv compiler, stricter for bodies than its defaults.
@@ -6,7 +6,8 @@ import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler';
  * `"5"` a number, `"x"` an array) and no removal of fields a schema does not allow (they would
  * be dropped silently: a misspelt setting must be refused, not ignored). Params, query strings
  * and headers arrive as text, so they keep Fastify's coercion to the schema's types, and unknown
- * query parameters (a client's cache-buster) are still ignored.
+ * query parameters (a client's cache-buster) are still ignored; but a text that coerces to a
+ * number past every bound (`Infinity`, `1e400`, which Ajv's bounds let through) is refused.
  */
 export function requestValidators(): ValidatorFactory {
   const pool = AjvCompiler();
@@ -17,6 +18,35 @@ export function requestValidators(): ValidatorFactory {
       mode: undefined,
       customOptions: { ...options?.customOptions, coerceTypes: false, removeAdditional: false },
     });
-    return (route) => (route.httpPart === 'body' ? body(route) : text(route));
+    return (route) => (route.httpPart === 'body' ? body(route) : finiteOnly(text(route)));
   };
+}
+
+type Validate = ReturnType<ValidatorCompiler>;
+
+/** `check`, then no top-level value may be a non-finite number. */
+function finiteOnly(check: Validate): Validate {
+  const validate = ((data: unknown) => {
+    if (!check(data)) {
+      validate.errors = check.errors;
+      return false;
+    }
+    for (const [key, value] of Object.entries(data ?? {})) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        validate.errors = [
+          {
+            instancePath: `/${key}`,
+            schemaPath: '#',
+            keyword: 'type',
+            params: {},
+            message: 'must be a finite number',
+          },
+        ];
+        return false;
+      }
+    }
+    validate.errors = null;
+    return true;
+  }) as Validate;
+  return validate;
 }

@@ -39,6 +39,7 @@ async function raw(path: string, body: string | Buffer, contentType = 'applicati
   };
 }
 
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 
 describe('bad input answers 4xx in problem+json and changes nothing stored', () => {
@@ -167,6 +168,17 @@ describe('bad input answers 4xx in problem+json and changes nothing stored', () 
       '/v1/profiles/userId:keep/events?order=sideways',
       '/v1/profiles/userId:keep/events?start=yesterday',
       '/v1/profiles/userId:keep/events?cursor=e30',
+      // Numbers past every bound, which Ajv's coercion and bounds let through.
+      '/v1/profiles?limit=Infinity',
+      '/v1/profiles/userId:keep/events?limit=1e400',
+      '/v1/change-events?limit=-Infinity',
+      // A leap second passes the date-time format, and no clock has it.
+      '/v1/profiles/userId:keep/events?start=2024-06-30T23:59:60Z',
+      // Forged cursors: a time that is not an integer, ids holding a NUL.
+      `/v1/profiles/userId:keep/events?cursor=${b64({ t: 1.5, id: 'x' })}`,
+      `/v1/profiles/userId:keep/events?cursor=${b64({ t: 9.3e18, id: 'x' })}`,
+      `/v1/profiles/userId:keep/events?cursor=${b64({ t: 1, id: 'a\u0000b' })}`,
+      `/v1/profiles?cursor=${b64({ after: 'a\u0000' })}`,
     ]) {
       const res = await server.request('GET', path);
       expect(res.status, path).toBe(400);
@@ -242,7 +254,7 @@ describe('control characters', () => {
     }
     const inPath = await server.request('GET', '/v1/profiles/userId:bad%00id');
     expect(inPath.status).toBe(400);
-    expect(inPath.body.errors[0].field).toBe('params.ref');
+    expect(inPath.body.errors[0].field).toBe('path');
     expect(await tableCounts(server.storage)).toEqual(before);
   });
 });

@@ -171,6 +171,28 @@ describe('paths the router refuses answer in the format of their surface', () =>
     }
   });
 
+  it('refuses a NUL (%00) in the path or query before any lookup, in the surface format', async () => {
+    const cases: Array<[string, (body: Record<string, unknown>) => unknown]> = [
+      ['/Profiles/v4/a%00b/Profiles', (b) => b.Code],
+      [
+        '/v2/organizations/a%00b/environments/main/profiles/x',
+        (b) => (b.error as { code: string }).code,
+      ],
+      [
+        '/v1/oauth2/token?grant_type=client_credentials&client_id=a%00b&client_secret=x',
+        (b) => b.error === 'invalid_request' && 'validation_failed',
+      ],
+      ['/v1/change-events?profileId=a%00b', (b) => b.code],
+    ];
+    for (const [path, code] of cases) {
+      const res = await raw(server.url, path.startsWith('/v1/oauth2') ? 'POST' : 'GET', path);
+      expect(res.status, path).toBe(400);
+      expect(String(code(res.body)), JSON.stringify(res.body)).toMatch(
+        /validation_failed|ERR_INVALID_DATA/,
+      );
+    }
+  });
+
   it('leaves well-formed paths alone', async () => {
     const res = await raw(server.url, 'GET', '/v1/profiles/userId:%C3%A9t%C3%A9', {
       authorization: `Bearer ${server.adminKey}`,

@@ -107,6 +107,18 @@ describe('OAuth2 client credentials', () => {
     });
     expect(scope).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
     expect(scope.headers.get('cache-control')).toBe('no-store');
+
+    // A NUL in a form body or a Basic header: refused before any lookup (PostgreSQL text cannot
+    // hold one, and the lookup answered 500 there).
+    const nulInForm = await token('/v1/oauth2/token', {
+      body: { grant_type: 'client_credentials', client_id: 'a\u0000b', client_secret: 'x' },
+    });
+    expect(nulInForm).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    const nulInBasic = await token('/v1/oauth2/token', {
+      body: { grant_type: 'client_credentials' },
+      basic: ['a\u0000b', 'secret'],
+    });
+    expect(nulInBasic).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
   });
 
   it('narrows scopes on request and carries the 004 ClientId/UserId scope', async () => {

@@ -1,5 +1,6 @@
 import type { CanonicalEvent, ProfileState, SessionState } from '../../engine/types.js';
 import { isoTime } from '../../lib/iso-time.js';
+import { unstorablePath } from '../../lib/json-input.js';
 import type { StoredEvent } from '../../modules/events/event-store.js';
 import type { MergeRecord } from '../../modules/profiles/merge-store.js';
 
@@ -111,7 +112,8 @@ export function encodeCursor(value: object): string {
 export function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T): T | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return isValid(value) ? value : null;
+    // A forged cursor may hold what no query can take (a NUL, a number past any bound).
+    return isValid(value) && unstorablePath(value) === undefined ? value : null;
   } catch {
     return null;
   }

@@ -31,7 +31,19 @@ const csv = (value: string | undefined) =>
 const isProfileCursor = (v: unknown): v is { after: string } =>
   typeof (v as { after?: unknown })?.after === 'string';
 const isEventCursor = (v: unknown): v is { t: number; id: string } =>
-  typeof (v as { t?: unknown })?.t === 'number' && typeof (v as { id?: unknown })?.id === 'string';
+  Number.isSafeInteger((v as { t?: unknown })?.t) &&
+  typeof (v as { id?: unknown })?.id === 'string';
+
+/** An ISO date-time of the query as epoch ms; one the format lets through but no clock has (a
+ * leap second) is a 400, not a NaN in a query. */
+function timeOf(field: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  if (!Number.isNaN(ms)) return ms;
+  throw new AppError('validation_failed', `${field} is not a valid date-time.`, [
+    { field: `querystring.${field}`, message: 'is not a valid date-time' },
+  ]);
+}
 
 function badCursor(): AppError {
   return new AppError('validation_failed', 'The cursor is not valid.', [
@@ -148,8 +160,8 @@ export function profileRoutes(services: NativeServices): FastifyPluginAsyncTypeb
           {
             include: csv(q.include),
             exclude: csv(q.exclude),
-            start: q.start === undefined ? undefined : Date.parse(q.start),
-            end: q.end === undefined ? undefined : Date.parse(q.end),
+            start: timeOf('start', q.start),
+            end: timeOf('end', q.end),
             order,
             limit: q.limit,
             after: after ? { timestamp: after.t, id: after.id } : undefined,

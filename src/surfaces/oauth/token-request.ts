@@ -68,11 +68,16 @@ export function readTokenRequest(request: FastifyRequest): TokenRequest {
   if (!clientId || !clientSecret) {
     throw new OAuthError('invalid_client', 'Client authentication is missing.');
   }
+  const scope = single(body, 'scope') ?? single(query, 'scope');
+  // A NUL (from a form body or a Basic header) reaches no lookup: no database text holds one.
+  if ([clientId, clientSecret, grantType, scope].some((v) => v?.includes('\u0000'))) {
+    throw new OAuthError('invalid_request', 'The request holds a NUL character.');
+  }
   return {
     grantType,
     clientId,
     clientSecret,
-    scope: single(body, 'scope') ?? single(query, 'scope'),
+    scope,
     usedBasic: basic !== null,
   };
 }

@@ -2,6 +2,7 @@ import { normalizeAction } from '../../engine/action-name.js';
 import { parseIsoTime } from '../../engine/iso-time.js';
 import type { ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
+import { unstorable } from '../../lib/json-input.js';
 import type { StoredEvent } from '../../modules/events/event-store.js';
 import type { ProfileQueryService } from '../../modules/profiles/profile-query-service.js';
 import { type ProfileRef, parseProfileRef } from '../../modules/profiles/profile-ref.js';
@@ -167,7 +168,8 @@ export function decodeScrollId(scrollId: string, environmentId: string): string 
     value?.env !== environmentId ||
     typeof after !== 'string' ||
     after.length === 0 ||
-    after.length > 64
+    after.length > 64 ||
+    unstorable(after) !== undefined
   ) {
     throw invalid('The scrollId is not valid for this account.');
   }
