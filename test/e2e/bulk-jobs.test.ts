@@ -98,6 +98,14 @@ describe('import jobs', () => {
       applied: 0,
       duplicates: 300,
     });
+    // A raw NUL byte: refused whole (it is stored as text before any line is read).
+    for (const [text, type] of [
+      ['{"type":"track","event":"x","userId":"a\u0000b"}\n', 'application/x-ndjson'],
+      ['userId,name\nimp2,A\u0000B\n', 'text/csv'],
+    ] as const) {
+      const nul = await post(server, '/v1/imports', text, type);
+      expect(nul.status, type).toBe(400);
+    }
   });
 
   it('imports a JSON {events} body and a CSV body with a column map', async () => {

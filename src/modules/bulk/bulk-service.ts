@@ -72,6 +72,10 @@ export class BulkService {
     input: { format: ImportFormat; text: string; map?: string },
   ): Promise<{ id: string }> {
     if (input.text.trim() === '') throw new AppError('validation_failed', 'The import is empty.');
+    // Stored as text before any line is read, and no database text holds a NUL (PostgreSQL
+    // refuses it): a file with one is refused whole.
+    if (input.text.includes('\u0000'))
+      throw new AppError('validation_failed', 'The import holds a NUL character.');
     if (input.format === 'csv') checkCsvHeader(input.text, input.map);
     const options: ImportOptions = { format: input.format, map: input.map };
     return this.create(environmentId, 'import', options, emptyImportProgress(), input.text);
