@@ -79,6 +79,21 @@ describe('rotation and revocation', () => {
     const res = await fetch(`${server.url}/v1/profiles`, { headers: { authorization: basic } });
     expect(res.status).toBe(401);
   });
+
+  it('creates one HMAC user of a userId when several ask at once, and refuses the others', async () => {
+    const body = {
+      kind: 'hmac_user',
+      name: 'h',
+      scopes: ['read'],
+      userId: 'raced-user',
+      privateKey: '0123456789abcdef0123',
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => server.request('POST', '/v1/credentials', body)),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).toEqual([201, ...Array(9).fill(400)]);
+  });
 });
 
 describe('secrets at rest', () => {

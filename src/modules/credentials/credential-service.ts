@@ -4,6 +4,7 @@ import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { parseStored } from '../../lib/json.js';
 import type { SecretBox } from '../../lib/secret-box.js';
+import { isUniqueViolation } from '../../storage/errors.js';
 import type { Database } from '../../storage/schema.js';
 import { type CredentialRow, CredentialStore, type SecretRow } from './credential-store.js';
 import type {
@@ -74,11 +75,7 @@ export class CredentialService {
     if (input.kind === 'hmac_user') {
       if (!input.userId) throw new AppError('validation_failed', 'An HMAC user needs a userId.');
       const taken = await this.store.findByPublicId('hmac_user', input.userId, environmentId);
-      if (taken)
-        throw new AppError(
-          'validation_failed',
-          'That HMAC userId already exists in this environment.',
-        );
+      if (taken) throw userIdTaken();
       publicId = input.userId;
     }
     const row: CredentialRow = {
@@ -101,7 +98,13 @@ export class CredentialService {
       now,
       input.privateKey,
     );
-    await this.store.insert(row, secretRow);
+    try {
+      await this.store.insert(row, secretRow);
+    } catch (error) {
+      // Two creates of one HMAC userId at once: the check above let both through.
+      if (input.kind === 'hmac_user' && isUniqueViolation(error)) throw userIdTaken();
+      throw error;
+    }
     return { credential: this.summarize(row, [secretRow]), secret };
   }
 
@@ -192,4 +195,8 @@ export class CredentialService {
       })),
     };
   }
+}
+
+function userIdTaken(): AppError {
+  return new AppError('validation_failed', 'That HMAC userId already exists in this environment.');
 }
