@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MyPreferencesCall, myPreferencesCaller } from '../helpers/pnauthinfo.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTestServer, type TestServer, tableCounts } from '../helpers/test-server.js';
 
 let server: TestServer;
 let call: MyPreferencesCall;
@@ -264,5 +264,22 @@ describe('MyPreferences consent, preference, history and event routes take an al
       Consents: [{ Purpose: 'marketing', Status: 'Granted', PolicyVersion: 'v1', Source: 'crm' }],
     });
     expect(post.status).toBe(404);
+  });
+});
+
+describe('concurrent upserts', () => {
+  it('creates one profile for a new alternate id sent by several requests at once', async () => {
+    const before = await tableCounts(server.storage);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call('POST', '/Profiles', {
+          AlternateIds: [{ Type: 'CRM', Value: 'raced-crm' }],
+          CustomFields: { C: `v${i}` },
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    expect(new Set(answers.map((a) => a.body.ProfileId)).size).toBe(1);
+    expect((await tableCounts(server.storage)).profiles).toBe(before.profiles + 1);
   });
 });

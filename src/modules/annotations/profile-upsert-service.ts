@@ -10,6 +10,7 @@ import { prepareEvents } from '../events/event-intake.js';
 import type { ProfileIngestService } from '../profiles/profile-ingest-service.js';
 import type { ProfileQueryService } from '../profiles/profile-query-service.js';
 import type { ProfileRef } from '../profiles/profile-ref.js';
+import { ProfileWriteSlots } from '../profiles/profile-write-slot.js';
 import type { AlternateId, AlternateIdService } from './alternate-id-service.js';
 import { fieldText, type LabelService } from './label-service.js';
 import {
@@ -52,6 +53,9 @@ export interface ProfileUpsert {
  * profile that has one is refused by the core, in the same transaction as the write).
  */
 export class ProfileUpsertService {
+  /** Upserts of one first identifier, one at a time (see upsert); more waiting: 429. */
+  private readonly turns = new ProfileWriteSlots(100);
+
   constructor(
     private readonly ingest: ProfileIngestService,
     private readonly queries: ProfileQueryService,
@@ -70,6 +74,21 @@ export class ProfileUpsertService {
   ): Promise<ProfileState | null> {
     checkFieldNames(input.customFields);
     const identifiers = normalizeIdentifiers(input.identifiers);
+    const first = identifiers[0];
+    // One upsert at a time per first identifier in this process: its checks that nobody holds
+    // an id and its write must not interleave with another's, or a new alternate id would have
+    // two profiles created for it, and the loser's kept although its request is refused.
+    return this.turns.run(`${environmentId}\u0000${first?.type}:${first?.value}`, () =>
+      this.upsertIdentified(environmentId, input, identifiers, source),
+    );
+  }
+
+  private async upsertIdentified(
+    environmentId: string,
+    input: ProfileUpsert,
+    identifiers: AlternateId[],
+    source: string,
+  ): Promise<ProfileState | null> {
     const external = identifiers.filter((i) => !isIdentifierType(i.type));
     const owners = await Promise.all(
       external.map((id) => this.extras.alternateIds.findProfileId(environmentId, id)),
