@@ -42,6 +42,21 @@ describe('audience and experience definitions', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.code).toBe('validation_failed');
     expect(refused.body.errors[0].field).toMatch(/^rule/);
+    // Creates of one id at once: one wins, the others answer 409, and the winner's is stored.
+    const creates = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        server.request('POST', '/v1/audiences', {
+          id: 'raced',
+          name: `creator-${i}`,
+          rule: { trait: 'plan', op: 'exists' },
+        }),
+      ),
+    );
+    const won = creates.filter((r) => r.status === 201);
+    expect(won).toHaveLength(1);
+    expect(creates.filter((r) => r.status === 409)).toHaveLength(7);
+    const stored = await server.request('GET', '/v1/audiences/raced');
+    expect(stored.body.name).toBe(won[0]!.body.name);
     // `.` and `..` are path segments a client resolves away: never ids.
     for (const id of ['.', '..']) {
       const res = await server.request('POST', '/v1/audiences', {

@@ -196,6 +196,10 @@ describe('binding a key', () => {
       expect(res.status, triple).toBe(400);
       expect(res.body.errors[0].field).toBe('params.key');
     }
+    // Binding one key several times at once is as idempotent as binding it again.
+    const binds = await Promise.all(Array.from({ length: 8 }, () => bind('c9/a9/b9')));
+    expect(binds.map((b) => b.status)).toEqual(Array(8).fill(204));
+    expect((await server.request('DELETE', `${SURFACE_KEYS}c9%2Fa9%2Fb9`)).status).toBe(204);
     const slashed = await server.request('PUT', '/v1/surface-keys/mypreferences/a%2Fb');
     expect(slashed.status).toBe(400);
     expect((await server.request('GET', '/v1/surface-keys')).body.data).toHaveLength(1);

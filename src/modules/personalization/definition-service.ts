@@ -10,6 +10,7 @@ import {
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { parseStored } from '../../lib/json.js';
+import { isUniqueViolation } from '../../storage/errors.js';
 import type { Database } from '../../storage/schema.js';
 import { type DefinitionRow, DefinitionStore } from './definition-store.js';
 
@@ -107,7 +108,13 @@ export class DefinitionService {
    * Creates (no id) or replaces an audience; a published one must still use only published
    * audiences, free of cycles.
    */
-  async saveAudience(environmentId: string, input: AudienceInput, id = newId()): Promise<Audience> {
+  async saveAudience(
+    environmentId: string,
+    input: AudienceInput,
+    id = newId(),
+    /** Only create: an audience of that id answers 409, even one created a moment ago. */
+    createOnly = false,
+  ): Promise<Audience> {
     if (!ID_PATTERN.test(id))
       throw invalid([
         { path: 'id', message: 'ids are 1–200 of A-Z a-z 0-9 _ . : - (not . or ..)' },
@@ -115,19 +122,30 @@ export class DefinitionService {
     const result = validateAudienceRule(input.rule);
     if (!result.ok) throw invalid(result.errors.map((e) => ({ ...e, path: `rule.${e.path}` })));
     const existing = await this.store.findById('audiences', environmentId, id);
+    if (existing && createOnly) throw audienceExists();
     const status = existing?.status ?? 'draft';
     const definition = { name: input.name, description: input.description, rule: result.rule };
     if (status === 'published')
       await this.assertPublishable(environmentId, { id, rule: result.rule });
     const now = Date.now();
-    await this.store.upsert('audiences', {
+    const row = {
       environment_id: environmentId,
       id,
       definition: JSON.stringify(definition),
       status,
       created_at: existing ? Number(existing.created_at) : now,
       updated_at: now,
-    });
+    };
+    if (!createOnly) await this.store.upsert('audiences', row);
+    else {
+      try {
+        await this.store.insert('audiences', row);
+      } catch (error) {
+        // Another create of the same id got in first.
+        if (isUniqueViolation(error)) throw audienceExists();
+        throw error;
+      }
+    }
     this.onChange(environmentId);
     return this.getAudience(environmentId, id);
   }
@@ -251,4 +269,8 @@ export class DefinitionService {
         `Audience references form a cycle: ${order.cycle.join(' → ')}.`,
       );
   }
+}
+
+function audienceExists(): AppError {
+  return new AppError('conflict', 'An audience with this id exists; use PUT to change it.');
 }

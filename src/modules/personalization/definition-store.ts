@@ -61,6 +61,11 @@ export class DefinitionStore {
     return latest;
   }
 
+  /** Inserts a new definition; one of that id already there fails with a unique violation. */
+  async insert(table: DefinitionTable, row: DefinitionRow): Promise<void> {
+    await this.db.insertInto(table).values(row).execute();
+  }
+
   async upsert(table: DefinitionTable, row: DefinitionRow): Promise<void> {
     await this.db
       .insertInto(table)

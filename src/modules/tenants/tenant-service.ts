@@ -144,9 +144,11 @@ export class TenantService {
     try {
       await this.store.insertSurfaceKey(surface, key, environmentId, Date.now());
     } catch (error) {
-      if (isUniqueViolation(error))
-        throw new AppError('conflict', 'That key is already bound to another environment.');
-      throw error;
+      if (!isUniqueViolation(error)) throw error;
+      // Bound meanwhile: by a request like this one (done, as a repeat is), or to another.
+      const bound = await this.store.findSurfaceKey(surface, key);
+      if (bound?.environment_id === environmentId) return;
+      throw new AppError('conflict', 'That key is already bound to another environment.');
     }
   }
 

@@ -92,13 +92,8 @@ export function personalizationRoutes(
           description?: string;
           rule: unknown;
         };
-        const existing =
-          id && (await definitions.listAudiences(environmentOf(request))).some((a) => a.id === id);
-        if (existing)
-          throw new AppError('conflict', 'An audience with this id exists; use PUT to change it.');
-        return reply
-          .status(201)
-          .send(presentAudience(await definitions.saveAudience(environmentOf(request), input, id)));
+        const created = await definitions.saveAudience(environmentOf(request), input, id, true);
+        return reply.status(201).send(presentAudience(created));
       },
     );
     app.put(
