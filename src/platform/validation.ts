@@ -15,7 +15,7 @@ export function requestValidators(): ValidatorFactory {
     const text = pool(externalSchemas, options);
     const body = pool(externalSchemas, {
       ...options,
-      mode: undefined,
+      mode: undefined, // JSON Schema, as Fastify's own (the options' type also admits JTD)
       customOptions: { ...options?.customOptions, coerceTypes: false, removeAdditional: false },
     });
     return (route) => (route.httpPart === 'body' ? body(route) : finiteOnly(text(route)));
