@@ -160,6 +160,11 @@ describe('001 profiles: create, read, update, delete by each key', () => {
     const b = (await server.request('POST', '/v4/clients', { customId: 'del-2' })).body.clientId;
     expect((await server.request('DELETE', `/v4/clients/${a}`)).status).toBe(204);
     expect((await server.request('DELETE', '/v4/clients/by-custom-id/del-2')).status).toBe(204);
+    // The document's other spelling works as well, for updates and deletes alike.
+    const c = await server.request('POST', '/v4/clients/by-custom-id/del-3', { city: 'Turin' });
+    expect(c.body).toMatchObject({ customId: 'del-3', city: 'Turin' });
+    expect((await server.request('DELETE', '/v4/clients/by-customid/del-3')).status).toBe(204);
+    expectSpringError(await server.request('GET', `/v4/clients/${c.body.clientId}`), 404);
     expectSpringError(await server.request('GET', `/v4/clients/${a}`), 404);
     expectSpringError(await server.request('GET', `/v4/clients/${b}`), 404);
     expectSpringError(await server.request('DELETE', `/v4/clients/${a}`), 404);

@@ -98,7 +98,9 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
 
     for (const [path, type, param] of [
       ['/clients/by-email/:email', 'email', 'email'],
+      // The document spells it by-customid here and by-custom-id for delete: both, both ways.
       ['/clients/by-customid/:customId', 'customId', 'customId'],
+      ['/clients/by-custom-id/:customId', 'customId', 'customId'],
     ] as const) {
       app.post(
         path,
@@ -156,6 +158,7 @@ export function clientRoutes(services: ProfileManagementServices): FastifyPlugin
 
     for (const [path, type, param] of [
       ['/clients/by-custom-id/:customId', 'customId', 'customId'],
+      ['/clients/by-customid/:customId', 'customId', 'customId'],
       ['/clients/by-email/:email', 'email', 'email'],
     ] as const) {
       app.delete(
