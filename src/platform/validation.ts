@@ -31,7 +31,9 @@ function finiteOnly(check: Validate): Validate {
       validate.errors = check.errors;
       return false;
     }
-    for (const [key, value] of Object.entries(data ?? {})) {
+    // for…in, not Object.entries: this runs for every request, on its params.
+    for (const key in data as Record<string, unknown>) {
+      const value = (data as Record<string, unknown>)[key];
       if (typeof value === 'number' && !Number.isFinite(value)) {
         validate.errors = [
           {

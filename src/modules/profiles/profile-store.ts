@@ -30,11 +30,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** SQL for profile documents: one row per profile, read and written whole. */
 export class ProfileStore {
-  // The queries of every write, compiled once (see Precompiled and profile-reads.ts).
-  private readonly selectById: DocumentReads['selectById'];
-  private readonly selectByIdentifier: DocumentReads['selectByIdentifier'];
-  /** {@link findByIdentifiers}' statement, per count of identifiers. */
-  private readonly selectByIdentifiers: DocumentReads['selectByIdentifiers'];
+  /** The queries of every write, compiled once (see Precompiled and profile-reads.ts). */
+  private readonly reads: DocumentReads;
   private readonly documents: DocumentWrites;
 
   constructor(
@@ -49,10 +46,7 @@ export class ProfileStore {
      */
     private readonly committed = true,
   ) {
-    const reads = documentReads(db, lockRows);
-    this.selectById = reads.selectById;
-    this.selectByIdentifier = reads.selectByIdentifier;
-    this.selectByIdentifiers = reads.selectByIdentifiers;
+    this.reads = documentReads(db, lockRows);
     this.documents = documentWrites(db);
   }
 
@@ -62,8 +56,9 @@ export class ProfileStore {
     db: Db = this.db,
   ): Promise<StoredProfile | undefined> {
     const cached = this.cache.get(id);
-    const row = (await this.selectById.execute(db, [cached?.version ?? -1, id, environmentId]))
-      .rows[0];
+    const row = (
+      await this.reads.selectById.execute(db, [cached?.version ?? -1, id, environmentId])
+    ).rows[0];
     if (!row) return undefined;
     return {
       state: this.stateOf(id, row, cached),
@@ -84,7 +79,7 @@ export class ProfileStore {
     const key = holderKey(environmentId, type, value);
     const hint = this.cache.holderHint(key);
     const cached = hint === '' ? undefined : this.cache.get(hint);
-    const { rows } = await this.selectByIdentifier.execute(this.db, [
+    const { rows } = await this.reads.selectByIdentifier.execute(this.db, [
       hint,
       cached?.version ?? -1,
       environmentId,
@@ -155,10 +150,9 @@ export class ProfileStore {
     const found = new Map<string, StoredProfile & { id: string }>();
     await Promise.all(
       uniqueLookupsOf(identifiers).map(async (lookup) => {
-        const { rows } = await this.selectByIdentifiers(lookup.values.length).execute(
-          this.db,
-          uniqueLookupParameters(environmentId, lookup),
-        );
+        const { rows } = await this.reads
+          .selectByIdentifiers(lookup.values.length)
+          .execute(this.db, uniqueLookupParameters(environmentId, lookup));
         for (const row of rows) {
           found.set(`${row.type}:${row.value}`, {
             id: row.id,
