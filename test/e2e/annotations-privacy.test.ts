@@ -41,7 +41,7 @@ async function annotatedPerson(userId: string, anonymousId: string) {
   });
   const anon = (await server.request('GET', `/v1/profiles/anonymousId:${anonymousId}`)).body;
   await annotations.notes.createNote(env, anon, { subject: 'before login', content: 'anon note' });
-  await annotations.tags.assignTagByName(env, anon, 'prospect');
+  await server.storage.write((trx) => annotations.tags.assignTagByName(trx, env, anon, 'prospect'));
   await annotations.devices.linkDevice(env, anon, {
     deviceId: `${anonymousId}-browser`,
     type: 'web',
@@ -53,7 +53,7 @@ async function annotatedPerson(userId: string, anonymousId: string) {
   const survivor = (await server.request('GET', `/v1/profiles/userId:${userId}`)).body;
   expect(survivor.mergedIds).toEqual([anon.id]);
   await annotations.notes.createNote(env, survivor, { content: `${userId} prefers phone` });
-  await annotations.tags.assignTagByName(env, survivor, 'vip');
+  await server.storage.write((trx) => annotations.tags.assignTagByName(trx, env, survivor, 'vip'));
   await annotations.devices.linkDevice(env, survivor, { deviceId: `${userId}-phone`, type: 'ios' });
   return { ids: [survivor.id as string, anon.id as string] };
 }

@@ -167,6 +167,19 @@ describe('001 tags', () => {
     expect(updated.body.tags.sort()).toEqual(['Beta', 'Newsletter']);
   });
 
+  it('refuses a blank tag name in a client body and writes nothing of the body', async () => {
+    const refused = await server.request('POST', '/v4/clients', {
+      customId: 'blank-tag',
+      city: 'Oslo',
+      tags: ['Fine', '  '],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'tags[1]' })]);
+    expect((await server.request('GET', '/v4/clients/by-customid/blank-tag')).status).toBe(404);
+    const tags = await server.request('GET', '/v4/tags');
+    expect(JSON.stringify(tags.body)).not.toContain('Fine');
+  });
+
   it("keeps another environment's profiles out of reach", async () => {
     const other = await server.createKey(['admin'], 'other-org', 'main');
     for (const [method, path] of [

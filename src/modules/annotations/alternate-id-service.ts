@@ -1,13 +1,8 @@
+import type { Transaction } from 'kysely';
 import { AppError } from '../../errors/app-error.js';
-import type { Storage } from '../../storage/storage.js';
+import type { Database } from '../../storage/schema.js';
 import type { AlternateIdStore } from './alternate-id-store.js';
-import {
-  type AnnotationSubject,
-  type AnnotationWriteGuard,
-  Checks,
-  type LiveIdResolver,
-  treeOf,
-} from './annotation-types.js';
+import { type AnnotationSubject, Checks, type LiveIdResolver, treeOf } from './annotation-types.js';
 
 export const ALTERNATE_ID_TYPE_MAX = 50;
 export const ALTERNATE_ID_VALUE_MAX = 200;
@@ -27,9 +22,7 @@ export interface AlternateId {
  */
 export class AlternateIdService {
   constructor(
-    private readonly storage: Storage,
     private readonly store: AlternateIdStore,
-    private readonly guard: AnnotationWriteGuard,
     private readonly liveId: LiveIdResolver,
     private readonly now: () => number,
   ) {}
@@ -46,39 +39,44 @@ export class AlternateIdService {
     return owner === undefined ? undefined : this.liveId(environmentId, owner);
   }
 
-  /** Links alternate ids to the profile (those it holds already change nothing). */
+  /**
+   * Links alternate ids (checked with {@link checkAlternateIds}) to the profile, in the
+   * transaction that writes the profile (see `ProfileClaims.alongside`); those it holds already
+   * change nothing. One another profile holds is `identity_conflict`, and the caller's whole
+   * write rolls back with it: an id taken by another process meanwhile leaves no new profile.
+   */
   async linkAlternateIds(
+    trx: Transaction<Database>,
     environmentId: string,
     profile: AnnotationSubject,
     ids: AlternateId[],
   ): Promise<void> {
-    const checks = new Checks();
-    ids.forEach((id, i) => {
-      checks.text(`alternateIds[${i}].type`, id.type, ALTERNATE_ID_TYPE_MAX, true);
-      checks.text(`alternateIds[${i}].value`, id.value, ALTERNATE_ID_VALUE_MAX, true);
-    });
-    checks.throwIfAny();
-    if (ids.length === 0) return;
     const tree = new Set(treeOf(profile));
-    await this.guard(environmentId, profile.id, () =>
-      this.storage.write(async (trx) => {
-        for (const id of ids) {
-          await this.store.insertIfFree(trx, {
-            environment_id: environmentId,
-            type: id.type,
-            value: id.value,
-            profile_id: profile.id,
-            created_at: this.now(),
-          });
-          const owner = await this.store.findOwner(environmentId, id.type, id.value, trx);
-          if (owner !== undefined && !tree.has(owner)) {
-            throw new AppError(
-              'identity_conflict',
-              `The alternate id ${id.type}:${id.value} belongs to another profile.`,
-            );
-          }
-        }
-      }),
-    );
+    for (const id of ids) {
+      await this.store.insertIfFree(trx, {
+        environment_id: environmentId,
+        type: id.type,
+        value: id.value,
+        profile_id: profile.id,
+        created_at: this.now(),
+      });
+      const owner = await this.store.findOwner(environmentId, id.type, id.value, trx);
+      if (owner !== undefined && !tree.has(owner)) {
+        throw new AppError(
+          'identity_conflict',
+          `The alternate id ${id.type}:${id.value} belongs to another profile.`,
+        );
+      }
+    }
   }
+}
+
+/** Refuses blank or overlong alternate ids, before anything is written. */
+export function checkAlternateIds(ids: AlternateId[]): void {
+  const checks = new Checks();
+  ids.forEach((id, i) => {
+    checks.text(`alternateIds[${i}].type`, id.type, ALTERNATE_ID_TYPE_MAX, true);
+    checks.text(`alternateIds[${i}].value`, id.value, ALTERNATE_ID_VALUE_MAX, true);
+  });
+  checks.throwIfAny();
 }

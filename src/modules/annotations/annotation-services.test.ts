@@ -147,11 +147,13 @@ describe('TagService', () => {
   it('assigns by name (defining the tag once), removes, and finds the profiles with a tag', async () => {
     const a = await profile('tag-a');
     const b = await profile('tag-b');
-    const [t1, t2] = await Promise.all([
-      svc.tags.assignTagByName(ENV, a, 'newsletter'),
-      svc.tags.assignTagByName(ENV, b, 'newsletter'),
+    await Promise.all([
+      storage.write((trx) => svc.tags.assignTagByName(trx, ENV, a, 'newsletter')),
+      storage.write((trx) => svc.tags.assignTagByName(trx, ENV, b, ' newsletter ')),
     ]);
-    expect(t1.id).toBe(t2.id);
+    const defined = (await svc.tags.listTags(ENV)).filter((t) => t.name === 'newsletter');
+    expect(defined).toHaveLength(1);
+    const t1 = defined[0]!;
     const found = await svc.tags.profilesWithTag(ENV, 'newsletter');
     expect(found.profileIds.sort()).toEqual([a.id, b.id].sort());
     expect(await svc.tags.removeTag(ENV, a, t1.id)).toBe(true);
@@ -163,7 +165,7 @@ describe('TagService', () => {
 
   it("counts a merged profile's tags for the survivor", async () => {
     const { anon, later } = await mergedPair('tag-survivor', 'tag-anon');
-    await svc.tags.assignTagByName(ENV, anon, 'early-bird');
+    await storage.write((trx) => svc.tags.assignTagByName(trx, ENV, anon, 'early-bird'));
     const survivor = await later();
     expect((await svc.tags.tagsOfProfile(ENV, survivor)).map((t) => t.name)).toEqual([
       'early-bird',
@@ -243,7 +245,7 @@ describe('personal data', () => {
   it('erases notes, tag assignments and devices with the profile, keeping tag definitions', async () => {
     const { anon, later } = await mergedPair('pd-user', 'pd-anon');
     await svc.notes.createNote(ENV, anon, { content: 'n1' });
-    await svc.tags.assignTagByName(ENV, anon, 'pd-tag');
+    await storage.write((trx) => svc.tags.assignTagByName(trx, ENV, anon, 'pd-tag'));
     await svc.devices.linkDevice(ENV, anon, { deviceId: 'pd-dev', type: 'web' });
     const survivor = await later();
     await svc.notes.createNote(ENV, survivor, { content: 'n2' });

@@ -52,7 +52,7 @@ export function createAnnotations(
   repo.addPersonalDataStore(new AnnotationPersonalData(notes, tags, devices, alternateIds, labels));
   const extras = {
     tags: new TagService(storage, tags, guard, liveId, now),
-    alternateIds: new AlternateIdService(storage, alternateIds, guard, liveId, now),
+    alternateIds: new AlternateIdService(alternateIds, liveId, now),
     labels: new LabelService(storage, labels, guard, liveId, now),
   };
   return {

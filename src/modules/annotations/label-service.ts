@@ -1,3 +1,5 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../../storage/schema.js';
 import type { Storage } from '../../storage/storage.js';
 import {
   type AnnotationSubject,
@@ -34,23 +36,19 @@ export class LabelService {
     private readonly now: () => number,
   ) {}
 
-  /** Adds the profile to these groups (already a member: no change). */
+  /**
+   * Adds the profile to these groups (checked with {@link checkGroupNames}; already a member: no
+   * change), in the transaction that writes the profile (see `ProfileClaims.alongside`).
+   */
   async addGroups(
+    trx: Transaction<Database>,
     environmentId: string,
     profile: AnnotationSubject,
     names: string[],
   ): Promise<void> {
-    const checks = new Checks();
-    names.forEach((name, i) => {
-      checks.text(`groups[${i}]`, name, LABEL_NAME_MAX, true);
-    });
-    checks.throwIfAny();
-    await this.write(
-      environmentId,
-      profile,
-      'group',
-      names.map((name) => [name.trim(), '']),
-    );
+    for (const name of names) {
+      await this.store.upsert(trx, this.row(environmentId, profile, 'group', name.trim(), ''));
+    }
   }
 
   /** Takes the profile (and the profiles merged into it) out of a group. */
@@ -71,29 +69,23 @@ export class LabelService {
   }
 
   /**
-   * Indexes custom field values as the profile's document now holds them (null: the field is
-   * cleared). Values longer than {@link LABEL_VALUE_MAX} as text are left out of the index.
+   * Indexes custom field values as the profile's document holds them (null: the field is
+   * cleared), in the transaction that writes the profile (see `ProfileClaims.alongside`). Values
+   * longer than {@link LABEL_VALUE_MAX} as text are left out of the index.
    */
   async indexFields(
+    trx: Transaction<Database>,
     environmentId: string,
     profile: AnnotationSubject,
     fields: Record<string, unknown>,
   ): Promise<void> {
-    const entries = Object.entries(fields).map(
-      ([name, value]) =>
-        [name, value === null || value === undefined ? null : fieldText(value)] as const,
-    );
-    if (entries.length === 0) return;
-    await this.guard(environmentId, profile.id, () =>
-      this.storage.write(async (trx) => {
-        for (const [name, text] of entries) {
-          // Rows of merged profiles go too: the survivor's value is the one that counts.
-          await this.store.delete(trx, treeOf(profile), 'field', name);
-          if (text === null || text.length > LABEL_VALUE_MAX) continue;
-          await this.store.upsert(trx, this.row(environmentId, profile, 'field', name, text));
-        }
-      }),
-    );
+    for (const [name, value] of Object.entries(fields)) {
+      // Rows of merged profiles go too: the survivor's value is the one that counts.
+      await this.store.delete(trx, treeOf(profile), 'field', name);
+      const text = value === null || value === undefined ? null : fieldText(value);
+      if (text === null || text.length > LABEL_VALUE_MAX) continue;
+      await this.store.upsert(trx, this.row(environmentId, profile, 'field', name, text));
+    }
   }
 
   /** Live profile ids in a group, each once (at most {@link LABEL_SEARCH_MAX}). */
@@ -121,22 +113,6 @@ export class LabelService {
     return [...live];
   }
 
-  private async write(
-    environmentId: string,
-    profile: AnnotationSubject,
-    kind: LabelKind,
-    entries: Array<[string, string]>,
-  ): Promise<void> {
-    if (entries.length === 0) return;
-    await this.guard(environmentId, profile.id, () =>
-      this.storage.write(async (trx) => {
-        for (const [name, value] of entries) {
-          await this.store.upsert(trx, this.row(environmentId, profile, kind, name, value));
-        }
-      }),
-    );
-  }
-
   private row(
     environmentId: string,
     profile: AnnotationSubject,
@@ -153,4 +129,13 @@ export class LabelService {
       updated_at: this.now(),
     };
   }
+}
+
+/** Refuses blank or overlong group names, before anything is written. */
+export function checkGroupNames(names: string[]): void {
+  const checks = new Checks();
+  names.forEach((name, i) => {
+    checks.text(`groups[${i}]`, name, LABEL_NAME_MAX, true);
+  });
+  checks.throwIfAny();
 }

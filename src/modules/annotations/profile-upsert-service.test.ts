@@ -124,4 +124,59 @@ describe('ProfileUpsertService', () => {
       upsert({ identifiers: [{ type: 'email', value: 'SHARED6@example.com' }] }),
     ).rejects.toMatchObject({ code: 'identity_conflict' });
   });
+
+  it('writes nothing when a tag or group name is refused', async () => {
+    for (const extras of [{ tags: ['ok', ' '] }, { groups: [''] }]) {
+      await expect(
+        upsert({ identifiers: [{ type: 'userId', value: 'u-7' }], traits: { a: 1 }, ...extras }),
+      ).rejects.toMatchObject({ code: 'validation_failed' });
+    }
+    expect(
+      await queries.findProfiles(ENV, { kind: 'identifier', type: 'userId', value: 'u-7' }),
+    ).toEqual([]);
+    expect((await svc.tags.listTags(ENV)).map((t) => t.name)).not.toContain('ok');
+  });
+
+  it('two processes upserting one new alternate id at once leave one profile, all of it', async () => {
+    // Two services on one database, each with its own write slots, caches and upsert turns: as
+    // two processes are. Both find the alternate id free; the one whose link loses rolls back.
+    const env = 'env-upsert-race';
+    const second = createAnnotations(storage, new ProfileRepository(storage, 50), {
+      ingest: new ProfileIngestService(new ProfileRepository(storage, 50)),
+      queries,
+    });
+    const body = (tag: string): ProfileUpsert => ({
+      identifiers: [{ type: 'CRM', value: 'race-1' }],
+      traits: { tag },
+      customFields: {},
+      tags: [tag],
+      groups: [],
+    });
+    const outcomes = await Promise.allSettled([
+      svc.upsert.upsert(env, body('first'), 'test'),
+      second.upsert.upsert(env, body('second'), 'test'),
+    ]);
+    const profiles = await storage.db
+      .selectFrom('profiles')
+      .select('id')
+      .where('environment_id', '=', env)
+      .execute();
+    expect(profiles).toHaveLength(1);
+    const owner = await svc.alternateIds.findProfileId(env, { type: 'CRM', value: 'race-1' });
+    expect(owner).toBe(profiles[0]!.id);
+    const applied: string[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') {
+        expect(outcome.reason).toMatchObject({ code: 'identity_conflict' });
+      } else {
+        expect(outcome.value!.id).toBe(owner);
+        applied.push(i === 0 ? 'first' : 'second');
+      }
+    });
+    // A loser's tag went with its profile; a request that came second and found the id taken
+    // updated the winner's profile instead (the interleaving differs between engines).
+    const [stored] = await queries.findProfiles(env, { kind: 'id', id: owner! });
+    const tags = await svc.tags.tagsOfProfile(env, stored!);
+    expect(tags.map((t) => t.name).sort()).toEqual(applied);
+  });
 });

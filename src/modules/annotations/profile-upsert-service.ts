@@ -1,3 +1,4 @@
+import type { Transaction } from 'kysely';
 import {
   type Identifier,
   isIdentifierType,
@@ -6,19 +7,24 @@ import {
 } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
+import type { Database } from '../../storage/schema.js';
 import { prepareEvents } from '../events/event-intake.js';
 import type { ProfileIngestService } from '../profiles/profile-ingest-service.js';
 import type { ProfileQueryService } from '../profiles/profile-query-service.js';
 import type { ProfileRef } from '../profiles/profile-ref.js';
 import { ProfileWriteSlots } from '../profiles/profile-write-slot.js';
-import type { AlternateId, AlternateIdService } from './alternate-id-service.js';
-import { fieldText, type LabelService } from './label-service.js';
+import {
+  type AlternateId,
+  type AlternateIdService,
+  checkAlternateIds,
+} from './alternate-id-service.js';
+import { checkGroupNames, fieldText, type LabelService } from './label-service.js';
 import {
   identifyEvents,
   normalizeIdentifiers,
   tesseraIdentifiers,
 } from './profile-upsert-identifiers.js';
-import type { TagService } from './tag-service.js';
+import { checkTagNames, type TagService } from './tag-service.js';
 
 /**
  * Custom fields are traits named `customFields.<Name>`, one trait per field: traits merge per
@@ -103,6 +109,9 @@ export class ProfileUpsertService {
     }
     const own = tesseraIdentifiers(identifiers);
     await this.checkUniqueOwners(environmentId, own, targetId);
+    checkAlternateIds(external);
+    checkTagNames(input.tags);
+    checkGroupNames(input.groups);
 
     const traits: Record<string, unknown> = { ...input.traits };
     for (const [name, value] of Object.entries(input.customFields)) {
@@ -114,35 +123,38 @@ export class ProfileUpsertService {
     });
     // A customId is the request's claim, not an event's: the core attaches it or refuses (409).
     const customId = own.find((i) => i.type === 'customId')?.value;
+    // The extras are written in the events' transaction: a refusal there (an identifier or
+    // alternate id another request took meanwhile, in this process or another) rolls back the
+    // whole upsert, a new profile included.
+    const alongside = async (trx: Transaction<Database>, profile: ProfileState) => {
+      const missing = own.find(
+        (id) => !profile.identifiers.some((i) => i.type === id.type && i.value === id.value),
+      );
+      if (missing) {
+        throw new AppError(
+          'identity_conflict',
+          `The ${missing.type} ${missing.value} could not be attached: another profile holds it.`,
+        );
+      }
+      const { alternateIds, tags, labels } = this.extras;
+      await alternateIds.linkAlternateIds(trx, environmentId, profile, external);
+      for (const name of input.tags) await tags.assignTagByName(trx, environmentId, profile, name);
+      await labels.addGroups(trx, environmentId, profile, input.groups);
+      // Index what the document ended with: a late event may have lost to a newer value.
+      const indexed: Record<string, unknown> = {};
+      for (const name of Object.keys(input.customFields)) {
+        indexed[name] = profile.traits[CUSTOM_FIELD_PREFIX + name] ?? null;
+      }
+      await labels.indexFields(trx, environmentId, profile, indexed);
+    };
     const result = await this.ingest.ingestForProfile({ environmentId, source }, ref, events, {
       customId,
+      alongside,
     });
     // Nothing is stored for an opted-out person (the core dropped the events): acknowledged.
     if (!result.profile && result.suppressed > 0) return null;
     if (!result.profile) throw new AppError('profile_not_found');
-    const profile = result.profile;
-    // Checked above; a request racing this one for an identifier could still have taken it.
-    const missing = own.find(
-      (id) => !profile.identifiers.some((i) => i.type === id.type && i.value === id.value),
-    );
-    if (missing) {
-      throw new AppError(
-        'identity_conflict',
-        `The ${missing.type} ${missing.value} could not be attached: another profile holds it.`,
-      );
-    }
-
-    const { alternateIds, tags, labels } = this.extras;
-    await alternateIds.linkAlternateIds(environmentId, profile, external);
-    for (const name of input.tags) await tags.assignTagByName(environmentId, profile, name);
-    await labels.addGroups(environmentId, profile, input.groups);
-    // Index what the document ended with: a late event may have lost to a newer value.
-    const indexed: Record<string, unknown> = {};
-    for (const name of Object.keys(input.customFields)) {
-      indexed[name] = profile.traits[CUSTOM_FIELD_PREFIX + name] ?? null;
-    }
-    await labels.indexFields(environmentId, profile, indexed);
-    return profile;
+    return result.profile;
   }
 
   /**

@@ -120,31 +120,21 @@ export class TagService {
   }
 
   /**
-   * Assigns the tag of this name, defining it first when the environment has none (dialects
-   * such as MyPreferences name tags instead of referring to ids).
+   * Assigns the tag of this name (checked with {@link checkTagNames}), defining it first when the
+   * environment has none (dialects such as MyPreferences and 001 name tags instead of referring
+   * to ids), in the transaction that writes the profile (see `ProfileClaims.alongside`).
    */
   async assignTagByName(
+    trx: Transaction<Database>,
     environmentId: string,
     profile: AnnotationSubject,
     name: string,
-  ): Promise<Tag> {
-    validate({ name }, true);
+  ): Promise<void> {
     const trimmed = name.trim();
-    // A concurrent definition of the same name (another process) fails the insert: once more
-    // finds it defined.
-    return this.guard(environmentId, profile.id, () =>
-      retryOnce(() =>
-        this.storage.write(async (trx) => {
-          let tag = await this.store.findByName(environmentId, trimmed, trx);
-          if (!tag) {
-            tag = this.newTag(trimmed, {});
-            await this.store.insert(trx, rowOf(environmentId, tag));
-          }
-          await this.assignIn(trx, environmentId, profile, tag);
-          return tag;
-        }),
-      ),
-    );
+    // Defined if new; a concurrent definition of the name (another process) wins, and is used.
+    await this.store.insertIfFree(trx, rowOf(environmentId, this.newTag(trimmed, {})));
+    const tag = (await this.store.findByName(environmentId, trimmed, trx))!;
+    await this.assignIn(trx, environmentId, profile, tag);
   }
 
   /**
@@ -246,15 +236,6 @@ export class TagService {
   }
 }
 
-async function retryOnce<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    return write();
-  }
-}
-
 function rowOf(environmentId: string, tag: Tag) {
   return {
     id: tag.id,
@@ -273,6 +254,15 @@ function notFound(): AppError {
 
 function nameTaken(name: string): AppError {
   return new AppError('conflict', `A tag named "${name}" already exists.`);
+}
+
+/** Refuses blank or overlong tag names (`field`: where they were sent), before anything is written. */
+export function checkTagNames(names: string[], field = 'tags'): void {
+  const checks = new Checks();
+  names.forEach((name, i) => {
+    checks.text(`${field}[${i}]`, name, TAG_NAME_MAX, true);
+  });
+  checks.throwIfAny();
 }
 
 function validate(input: Partial<TagInput>, creating: boolean): void {

@@ -47,6 +47,15 @@ export class TagStore {
     await trx.insertInto('tags').values(row).execute();
   }
 
+  /** Inserts the tag unless its name is taken (then changes nothing). */
+  async insertIfFree(trx: Transaction<Database>, row: TagsTable): Promise<void> {
+    await trx
+      .insertInto('tags')
+      .values(row)
+      .onConflict((oc) => oc.columns(['environment_id', 'name']).doNothing())
+      .execute();
+  }
+
   async update(
     trx: Transaction<Database>,
     id: string,

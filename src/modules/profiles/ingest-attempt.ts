@@ -78,6 +78,11 @@ export class IngestAttempt {
       work.state = after.state;
       if (after.rows) work.extraRows.push(after.rows);
     }
+    if ('ref' in anchor && anchor.alongside) {
+      const { alongside } = anchor;
+      const profile = work.state;
+      work.extraWrites.push((trx) => alongside(trx, profile));
+    }
     // Webhooks: read before the transaction, and null (nothing to write) without subscriptions.
     const sink = ctx.preflight ? null : await this.repo.changes?.forEnvironment(ctx.environmentId);
     if (sink) {

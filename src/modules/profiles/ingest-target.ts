@@ -8,6 +8,7 @@ import {
   hasIdentifier,
   type IngestContext,
   loadProfile,
+  type ProfileClaims,
   reachableBy,
   startWork,
   type Work,
@@ -24,7 +25,10 @@ import type { StoredProfile } from './profile-store.js';
  * one profile's request (the write finds a replay: see NONE_SEEN). A first attempt trusts it; a
  * retry looks again.
  */
-export type Anchor = ({ ref: ProfileRef; customId?: string } | { event: CanonicalEvent }) & {
+export type Anchor = (
+  | ({ ref: ProfileRef } & Pick<ProfileClaims, 'customId' | 'alongside'>)
+  | { event: CanonicalEvent }
+) & {
   screened?: boolean;
   seen?: ReadonlySet<string>;
   /** A retry after a conflict: the profile is read, never taken from the cache untried. */
@@ -49,8 +53,7 @@ function unreachableIsConflict(ctx: IngestContext, state: ProfileState): Profile
 }
 
 /**
- * Attaches a customId the caller asserts for the profile (see `ProfileClaims` in
- * profile-ingest-service.ts).
+ * Attaches a customId the caller asserts for the profile (see `ProfileClaims` in ingest-work.ts).
  */
 export async function claimCustomId(
   repo: ProfileRepository,

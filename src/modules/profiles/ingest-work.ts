@@ -24,6 +24,23 @@ export interface IngestContext {
   publicKeyId?: string;
 }
 
+/** What a caller asserts about the addressed profile besides its events. */
+export interface ProfileClaims {
+  /**
+   * The profile's customId (a CRM's own key, set by an update). Attached when nobody holds it and
+   * the profile has none; another profile's customId, or a second one, is `identity_conflict`:
+   * like a userId, a customId never moves or changes silently.
+   */
+  customId?: string;
+  /**
+   * Writes of another module that stand or fall with the events (the alternate ids, tags and
+   * groups of an upsert): run in the events' transaction, after the profile's own rows, with the
+   * profile as the events left it. Throwing rolls the whole write back, events included. Not run
+   * when no event is applied (all replays, or the person opted out).
+   */
+  alongside?: (trx: Transaction<Database>, profile: ProfileState) => Promise<void>;
+}
+
 /** Mutable state of one attempt at applying a group of events to one profile. */
 export interface Work {
   state: ProfileState;

@@ -6,7 +6,7 @@ import type { StorageEngine } from '../../storage/storage.js';
 import { chainIndependent, type EventGroup, groupByProfile } from './batch-groups.js';
 import { IngestAttempt, type IngestResult } from './ingest-attempt.js';
 import { type Anchor, anchorIdentifiers } from './ingest-target.js';
-import type { IngestContext } from './ingest-work.js';
+import type { IngestContext, ProfileClaims } from './ingest-work.js';
 import type { ProfileRef } from './profile-ref.js';
 import { refKey } from './profile-ref.js';
 import type { ProfileRepository } from './profile-repository.js';
@@ -15,7 +15,7 @@ import { purgeIdentified } from './suppression-purge.js';
 import { WriteConflict } from './write-conflict.js';
 
 export type { IngestResult } from './ingest-attempt.js';
-export type { IngestContext } from './ingest-work.js';
+export type { IngestContext, ProfileClaims } from './ingest-work.js';
 
 /** Attempts at a profile's write before `profile_overloaded` (429). */
 const MAX_ATTEMPTS = 8;
@@ -46,16 +46,6 @@ export interface BatchOutcome {
   error?: AppError;
 }
 
-/** What a caller asserts about the addressed profile besides its events. */
-export interface ProfileClaims {
-  /**
-   * The profile's customId (a CRM's own key, set by an update). Attached when nobody holds it and
-   * the profile has none; another profile's customId, or a second one, is `identity_conflict`:
-   * like a userId, a customId never moves or changes silently.
-   */
-  customId?: string;
-}
-
 /**
  * The hot path: applies validated events to profiles. Per group of events for one profile it
  * resolves the identity, takes the profile's write slot, folds the events with the engine and
@@ -80,7 +70,8 @@ export class ProfileIngestService {
   ): Promise<IngestResult> {
     // A preflight writes nothing, so nothing would find a replay for it: it looks them up.
     const seen = ctx.preflight ? undefined : NONE_SEEN;
-    return this.ingestGroup(ctx, { ref, customId: claims.customId, seen }, refKey(ref), events);
+    const anchor = { ref, customId: claims.customId, alongside: claims.alongside, seen };
+    return this.ingestGroup(ctx, anchor, refKey(ref), events);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ProfileState } from '../../engine/types.js';
+import { checkTagNames } from '../../modules/annotations/tag-service.js';
 import type { ProfileRef } from '../../modules/profiles/profile-ref.js';
 import { type ClientInput, clientIdentify, presentClient } from './client-mapping.js';
 import {
@@ -31,8 +32,8 @@ export async function readClient(
 
 /**
  * Applies a client body to the profile `ref` names (created when an identifier nobody holds
- * names it): the fields as one identify event, then the body's `tags` by name (added, defined
- * when new; tags not listed stay). Answers the profile as shown.
+ * names it): the fields as one identify event and the body's `tags` by name (added, defined
+ * when new; tags not listed stay), in one transaction. Answers the profile as shown.
  */
 export async function writeClient(
   services: ProfileManagementServices,
@@ -40,15 +41,21 @@ export async function writeClient(
   ref: ProfileRef,
   body: ClientInput,
 ) {
+  const tags = body.tags ?? [];
+  checkTagNames(tags);
   const { profile } = await applyToProfile(
     services,
     environmentId,
     ref,
     prepare([clientIdentify(body)]),
-    // A customId is an identifier, not a trait: the core attaches it (or refuses, 409).
-    { customId: body.customId },
+    {
+      // A customId is an identifier, not a trait: the core attaches it (or refuses, 409).
+      customId: body.customId,
+      alongside: async (trx, written) => {
+        for (const name of tags)
+          await services.annotations.tags.assignTagByName(trx, environmentId, written, name);
+      },
+    },
   );
-  for (const name of body.tags ?? [])
-    await services.annotations.tags.assignTagByName(environmentId, profile, name);
   return { profile, view: await viewClient(services, environmentId, profile) };
 }
