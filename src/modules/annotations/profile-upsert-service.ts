@@ -48,8 +48,8 @@ export interface ProfileUpsert {
 }
 
 /**
- * Creates or updates the profile an upsert names, then attaches its extras (alternate ids, tags,
- * groups, the custom-field index). The first identifier names the profile: a Tessera identifier
+ * Creates or updates the profile an upsert names and attaches its extras (alternate ids, tags,
+ * groups, the custom-field index), all in the profile's one transaction. The first identifier names the profile: a Tessera identifier
  * as the ingest path knows it, or an alternate id held by a profile. An alternate id nobody holds
  * creates the profile under the first unique Tessera identifier among the others, else under a
  * fresh anonymousId. Every identifier given is attached (emails and phones in ingestion's form,
@@ -81,9 +81,9 @@ export class ProfileUpsertService {
     checkFieldNames(input.customFields);
     const identifiers = normalizeIdentifiers(input.identifiers);
     const first = identifiers[0];
-    // One upsert at a time per first identifier in this process: its checks that nobody holds
-    // an id and its write must not interleave with another's, or a new alternate id would have
-    // two profiles created for it, and the loser's kept although its request is refused.
+    // One upsert at a time per first identifier in this process, so that concurrent upserts of
+    // a new alternate id all succeed on one profile: interleaved, each would find the id free
+    // and create a profile, and all but one would be refused (and rolled back) at the link.
     return this.turns.run(`${environmentId}\u0000${first?.type}:${first?.value}`, () =>
       this.upsertIdentified(environmentId, input, identifiers, source),
     );
