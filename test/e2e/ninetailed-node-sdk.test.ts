@@ -1,5 +1,6 @@
 import { NinetailedAPIClient } from '@ninetailed/experience.js-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { optOutUser } from '../helpers/opt-out.js';
 import { startTestServer, type TestServer, tableCounts } from '../helpers/test-server.js';
 
 let server: TestServer;
@@ -182,6 +183,31 @@ describe('the Node SDK against the Experience API', () => {
       /^1 of 2 profiles refused \(.*different user.*\); the others were applied\.$/,
     );
     expect((await tableCounts(server.storage)).profiles).toBe(before.profiles + 1);
+  });
+
+  it("keeps the SDK's event times, so a backfilled identify never overwrites newer traits", async () => {
+    // The SDK sets sentAt to the event's own time: a skew correction would date both at receipt.
+    await client.sendIdentifyEvent('times-user', { plan: 'enterprise' });
+    const weekAgo = Date.now() - 7 * 86_400_000;
+    const old = client.createIdentifyEvent('times-user', { plan: 'trial' }, { timestamp: weekAgo });
+    const [profile] = (await client.upsertManyProfiles({ events: [old] })) ?? [];
+    expect(profile?.traits).toEqual({ plan: 'enterprise' });
+    const timeline = await server.request('GET', '/v1/profiles/userId:times-user/events?order=asc');
+    const times = timeline.body.data.map((e: { timestamp: string | number }) => e.timestamp);
+    expect(times).toHaveLength(2);
+    expect(new Date(times[0]).getTime()).toBe(weekAgo);
+  });
+
+  it('answers a blank profile for an opted-out user, so the SDK helpers carry on', async () => {
+    await client.sendIdentifyEvent('sdk-opted-out', { plan: 'pro' });
+    expect((await optOutUser(server, 'sdk-opted-out', 'site-nt-node')).status).toBe(200);
+    const before = await tableCounts(server.storage);
+    const tracked = await client.sendTrackEvent('sdk-opted-out', 'Bought', { total: 1 });
+    expect(tracked.traits).toEqual({});
+    const identified = await client.sendIdentifyEvent('sdk-opted-out', { plan: 'max' });
+    expect(identified.id).not.toBe(tracked.id);
+    expect(await tableCounts(server.storage)).toEqual(before);
+    await expect(client.getProfile(tracked.id)).rejects.toThrow(/404/);
   });
 
   it('deletes a profile (no SDK method: a plain DELETE)', async () => {

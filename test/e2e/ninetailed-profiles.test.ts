@@ -184,6 +184,15 @@ describe('batch upsert', () => {
     expect(res.status).toBe(200);
     expect(res.body.data.profiles).toHaveLength(50);
   });
+
+  it('takes every event the browser SDK queued in one create call, beyond the batch cap', async () => {
+    const before = await tableCounts(server.storage);
+    const queued = Array.from({ length: 260 }, () => track('Impression'));
+    expect((await call(`${BASE}/profiles`, { events: queued })).status).toBe(200);
+    expect((await tableCounts(server.storage)).events).toBe(before.events + 260);
+    const tooMany = Array.from({ length: 2001 }, () => track('Impression'));
+    expect((await call(`${BASE}/profiles`, { events: tooMany })).status).toBe(400);
+  });
 });
 
 describe('location', () => {

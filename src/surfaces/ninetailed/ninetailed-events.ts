@@ -12,13 +12,18 @@ function refuse(issues: ErrorIssue[]): never {
 }
 
 /**
- * Drops the fields that would name a profile other than the one the request addresses:
- * `profileId` is not part of this wire, and on the single-profile calls the path (or a new
- * profile) is the only key, so an event's `anonymousId` must not claim or merge anything.
+ * Drops the fields this wire does not use as the core would:
+ * - those that would name a profile other than the one the request addresses: `profileId` is
+ *   not part of this wire, and on the single-profile calls the path (or a new profile) is the
+ *   only key, so an event's `anonymousId` must not claim or merge anything;
+ * - `sentAt`: the Ninetailed SDKs set it to the event's own time (sdk-protocols.md §1), not to
+ *   when the event was sent, so the clock-skew correction (`receivedAt − (sentAt − timestamp)`)
+ *   would date every event at its receipt, and a backfilled identify would overwrite newer
+ *   traits. The event's `timestamp` is taken as sent (a future one is still clamped).
  */
-function withoutKeys(raw: unknown, keepAnonymousId: boolean): unknown {
+function onThisWire(raw: unknown, keepAnonymousId: boolean): unknown {
   if (!isPlainObject(raw)) return raw;
-  const { profileId: _profileId, anonymousId, ...event } = raw;
+  const { profileId: _profileId, sentAt: _sentAt, anonymousId, ...event } = raw;
   return keepAnonymousId && anonymousId !== undefined ? { ...event, anonymousId } : event;
 }
 
@@ -42,7 +47,7 @@ function prepare(raws: unknown[], receivedAt: number): CanonicalEvent[] {
 /** The events of a create or update call, for the profile the request names. */
 export function profileEvents(raws: unknown[], receivedAt: number): CanonicalEvent[] {
   return prepare(
-    raws.map((raw) => withoutKeys(raw, false)),
+    raws.map((raw) => onThisWire(raw, false)),
     receivedAt,
   );
 }
@@ -61,7 +66,7 @@ export interface BatchGroup {
  */
 export function batchGroups(raws: unknown[], receivedAt: number): BatchGroup[] {
   const events = prepare(
-    raws.map((raw) => withoutKeys(raw, true)),
+    raws.map((raw) => onThisWire(raw, true)),
     receivedAt,
   );
   const issues: ErrorIssue[] = [];

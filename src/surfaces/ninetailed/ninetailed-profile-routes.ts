@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { newProfileState } from '../../engine/index.js';
 import { isAppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import type { ProfileRef } from '../../modules/profiles/profile-ref.js';
@@ -8,7 +7,12 @@ import { NinetailedError, namespaceMismatch, profileNotFound } from './ninetaile
 import { profileEvents } from './ninetailed-events.js';
 import { requestLocation, withLocation } from './ninetailed-location.js';
 import { ok } from './ninetailed-presenter.js';
-import { type NinetailedServices, SOURCE, withSelections } from './ninetailed-profiles.js';
+import {
+  blankProfile,
+  type NinetailedServices,
+  SOURCE,
+  withSelections,
+} from './ninetailed-profiles.js';
 import {
   MutationQuery,
   NO_CREDENTIAL,
@@ -48,10 +52,7 @@ async function applyEvents(
     events,
   );
   if (!result.profile && result.suppressed > 0) {
-    // The person opted out and nothing was stored. The SDKs need a profile to carry on with:
-    // a blank one, never stored (its id names nothing), which gets every baseline.
-    const blank = newProfileState(newId(), environmentId, Date.now(), SOURCE);
-    return ok(await withSelections(services, environmentId, blank));
+    return ok(await withSelections(services, environmentId, blankProfile(environmentId)));
   }
   if (!result.profile) {
     throw profileNotFound(

@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { newProfileState } from '../../engine/index.js';
 import type { CanonicalEvent, ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
+import { newId } from '../../lib/ids.js';
 import type { JobQueueApi } from '../../modules/jobs/job-api.js';
 import type { PersonalizationApi } from '../../modules/personalization/personalization-api.js';
 import type { ProfileIngestService } from '../../modules/profiles/profile-ingest-service.js';
@@ -42,6 +44,15 @@ export async function withSelections(
     state,
   );
   return { profile: presentProfile(state, audiences), experiences, changes };
+}
+
+/**
+ * What answers for a person who opted out, whose events were dropped: the SDKs need a profile
+ * to carry on with (the Node SDK's helpers throw without one). A blank one, never stored (its
+ * id names nothing), which gets every baseline.
+ */
+export function blankProfile(environmentId: string): ProfileState {
+  return newProfileState(newId(), environmentId, Date.now(), SOURCE);
 }
 
 /**
@@ -91,12 +102,11 @@ export async function upsertBatch(
         ref,
         group.events,
       );
-      if (!result.profile) continue;
-      const { audiences } = await services.personalization.personalize(
-        environmentId,
-        result.profile,
-      );
-      profiles.push(presentProfile(result.profile, audiences));
+      const profile =
+        result.profile ?? (result.suppressed > 0 ? blankProfile(environmentId) : null);
+      if (!profile) continue;
+      const { audiences } = await services.personalization.personalize(environmentId, profile);
+      profiles.push(presentProfile(profile, audiences));
     } catch (error) {
       if (!(error instanceof AppError) || error.status === 429 || error.status >= 500) throw error;
       log.warn({ code: error.code, events: group.events.length }, 'batch profile not applied');

@@ -6,8 +6,15 @@ import { Type } from 'typebox';
  * refused event is named by its index and field.
  */
 
-/** The document's batch limits; Tessera applies the event cap to the single-profile calls too. */
+/** The document's batch limits. */
 export const MAX_EVENTS = 200;
+/**
+ * The events of one create or update call. The document caps only the batch; the browser SDK
+ * sends every event queued since its last call in one request, with no cap of its own (and
+ * drops them all when the request fails), so this one is generous: the body size limit
+ * usually comes first.
+ */
+export const MAX_PROFILE_EVENTS = 2_000;
 export const MAX_BATCH_IDENTIFY = 50;
 export const MAX_BATCH_PROFILES = 50;
 
@@ -71,7 +78,7 @@ const Options = Type.Object(
 
 const Events = Type.Array(Type.Unknown(), {
   minItems: 1,
-  maxItems: MAX_EVENTS,
+  maxItems: MAX_PROFILE_EVENTS,
   description: 'page, track, identify, screen and component events.',
 });
 
