@@ -135,6 +135,10 @@ describe('import jobs', () => {
     );
     expect(missing.status).toBe(400);
     expect(missing.body.title).toMatch(/not in the CSV header: mail/);
+    const reserved = await post(server, '/v1/imports', 'userId,a.__proto__.x\nu,1\n', 'text/csv');
+    expect(reserved.status).toBe(400);
+    expect(reserved.body.title).toMatch(/reserved key "__proto__"/);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
     expect((await post(server, '/v1/imports', '  \n', 'application/x-ndjson')).status).toBe(400);
     expect((await server.request('POST', '/v1/imports', { nope: [] })).status).toBe(400);
     expect((await post(server, '/v1/imports', 'a,b', 'text/tab-separated-values')).status).toBe(

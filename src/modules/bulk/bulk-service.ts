@@ -20,7 +20,7 @@ import {
 } from './bulk-job-handlers.js';
 import { BulkStore } from './bulk-store.js';
 import { emptyExportProgress, validateExportSpec } from './export-runner.js';
-import { type ImportFormat, parseColumnMap } from './import-records.js';
+import { defaultColumnMap, type ImportFormat, parseColumnMap } from './import-records.js';
 import { emptyImportProgress } from './import-runner.js';
 
 export const IMPORT_JOB = 'bulk-import';
@@ -166,7 +166,10 @@ export class BulkService {
   }
 }
 
-/** Refuses, before anything is queued, a CSV whose header lacks a mapped column. */
+/**
+ * Refuses, before anything is queued, a CSV whose header lacks a mapped column or, unmapped,
+ * names a reserved key (see defaultColumnMap).
+ */
 function checkCsvHeader(text: string, map: string | undefined): void {
   const mappings = map ? parseColumnMap(map) : null;
   const firstLine = text.slice(0, Math.min(text.length, 64 * 1024)).split('\n', 1)[0]!;
@@ -180,6 +183,7 @@ function checkCsvHeader(text: string, map: string | undefined): void {
     );
   }
   const names = header.map((h) => h.trim());
+  if (!mappings) defaultColumnMap(names);
   const missing = (mappings ?? []).filter((m) => !names.includes(m.column)).map((m) => m.column);
   if (missing.length > 0)
     throw new AppError(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { splitChunks } from './bulk-chunks.js';
 import {
+  defaultColumnMap,
   derivedMessageId,
   type ImportRecord,
   parseColumnMap,
@@ -105,6 +106,17 @@ describe('parseColumnMap', () => {
     expect(() => parseColumnMap('x=traits.__proto__')).toThrow(/reserved/);
     expect(() => parseColumnMap('=userId')).toThrow(/Bad mapping/);
     expect(() => parseColumnMap(' , ')).toThrow(/empty/);
+  });
+
+  it('maps a header by its names, refusing a reserved key anywhere in a column path', () => {
+    expect(defaultColumnMap(['userId', 'traits.email', 'address.city', 'first name'])).toEqual([
+      { column: 'userId', field: 'userId' },
+      { column: 'traits.email', field: 'traits.email' },
+      { column: 'address.city', field: 'traits.address.city' },
+      { column: 'first name', field: 'traits.first name' },
+    ]);
+    for (const column of ['__proto__', 'a.__proto__.polluted', 'traits.constructor', 'x.prototype'])
+      expect(() => defaultColumnMap(['userId', column])).toThrow(/reserved key/);
   });
 });
 

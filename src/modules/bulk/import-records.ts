@@ -62,14 +62,26 @@ export function parseColumnMap(spec: string): ColumnMapping[] {
   return mappings;
 }
 
-/** Without `--map`: columns named like an event field fill it, every other column a trait. */
+/**
+ * Without `--map`: columns named like an event field (`userId`, …, `traits.<path>`) fill it,
+ * every other column a trait of its name (dots nest: `address.city`). A column whose path holds
+ * `__proto__`, `constructor` or `prototype` stops the import: written through, such a key would
+ * reach objects shared by every request of the process.
+ */
 export function defaultColumnMap(header: string[]): ColumnMapping[] {
   return header
-    .filter((column) => column !== '' && !FORBIDDEN_KEYS.has(column))
-    .map((column) => ({
-      column,
-      field: SCALAR_FIELDS.has(column) ? column : `traits.${column}`,
-    }));
+    .filter((column) => column !== '')
+    .map((column) => {
+      const field =
+        SCALAR_FIELDS.has(column) || column.startsWith('traits.') ? column : `traits.${column}`;
+      const reserved = field.split('.').find((key) => FORBIDDEN_KEYS.has(key));
+      if (reserved !== undefined)
+        throw new AppError(
+          'validation_failed',
+          `CSV column "${column}": reserved key "${reserved}".`,
+        );
+      return { column, field };
+    });
 }
 
 /** Splits a byte stream into lines (LF or CRLF) without ever holding more than one line. */
@@ -171,10 +183,11 @@ export async function* readNdjson(
   }
 }
 
+/** Sets a nested trait (the column maps have refused reserved keys, see FORBIDDEN_KEYS). */
 function setPath(target: Record<string, unknown>, path: string[], value: string): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
-    const next = node[key];
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
     if (next === null || typeof next !== 'object') node[key] = {};
     node = node[key] as Record<string, unknown>;
   }
