@@ -146,4 +146,29 @@ describe('erasure', () => {
       (await server.request('GET', `/v1/privacy/erasures/${id}`, undefined, otherPrivacy)).status,
     ).toBe(404);
   });
+
+  it('refuses to erase by an email two people share, erasing nobody', async () => {
+    for (const userId of ['family-a', 'family-b']) {
+      await server.request('POST', `/v1/profiles/userId:${userId}/events`, {
+        events: [{ type: 'identify', messageId: mid(), traits: { email: 'family@example.com' } }],
+      });
+    }
+    const before = await tableCounts(server.storage);
+    const shared = await server.request(
+      'POST',
+      '/v1/privacy/erasures',
+      { ref: 'email:family@example.com' },
+      privacyKey,
+    );
+    expect(shared.status).toBe(409);
+    expect(await tableCounts(server.storage)).toEqual(before);
+    // Nobody by that reference: a job that erases nothing.
+    const nobody = await server.request(
+      'POST',
+      '/v1/privacy/erasures',
+      { ref: 'userId:never-seen' },
+      privacyKey,
+    );
+    expect(nobody.status).toBe(202);
+  });
 });

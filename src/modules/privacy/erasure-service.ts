@@ -3,7 +3,7 @@ import { AppError } from '../../errors/app-error.js';
 import type { StoredEvent } from '../events/event-store.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { MergeRecord } from '../profiles/merge-store.js';
-import type { ProfileQueryService } from '../profiles/profile-query-service.js';
+import { onlyProfile, type ProfileQueryService } from '../profiles/profile-query-service.js';
 import type { ProfileRef } from '../profiles/profile-ref.js';
 import type { ProfileRepository } from '../profiles/profile-repository.js';
 
@@ -52,9 +52,15 @@ export class ErasureService {
     });
   }
 
+  /**
+   * Queues the erasure of the person `ref` names (nobody: a job that erases nothing). A shared
+   * identifier (an email two people hold) is `identity_conflict`, as for deletion: an erasure
+   * must never take someone else's data with it.
+   */
   async requestErasure(environmentId: string, ref: ProfileRef): Promise<ErasureStatus> {
     const profiles = await this.queries.findProfiles(environmentId, ref);
-    const profileIds = profiles.flatMap((p) => [p.id, ...p.mergedIds]);
+    const person = profiles.length === 0 ? undefined : onlyProfile(profiles);
+    const profileIds = person ? [person.id, ...person.mergedIds] : [];
     const { id } = await this.jobs.enqueue(environmentId, ERASURE_JOB, { profileIds });
     return (await this.status(environmentId, id))!;
   }
