@@ -113,6 +113,47 @@ describe('MyPreferences (004) authentication over HTTP', () => {
     }
   });
 
+  it("does not count replays against the address's failed-authentication budget", async () => {
+    // A client that signs once per second sends several writes under one signature: refused,
+    // but not guesses at a credential, so the address must not be locked out of every surface.
+    const strict = await startTestServer({
+      now: () => clock,
+      env: { TESSERA_FAILED_AUTH_PER_MINUTE: '3' },
+    });
+    try {
+      await strict.request('PUT', `/v1/surface-keys/mypreferences/${CLIENT}`);
+      await strict.request('POST', '/v1/credentials', {
+        kind: 'hmac_user',
+        name: 'rick',
+        scopes: ['read', 'write'],
+        userId: USER,
+        privateKey: KEY,
+      });
+      clock = Date.parse('2026-11-22T11:00:30Z');
+      const authorization = sign('2026-11-22T11:00:00Z');
+      const post = () =>
+        fetch(`${strict.url}/Profiles/v4/${CLIENT}/Profiles`, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/json' },
+          body: JSON.stringify({ AlternateIds: [{ Type: 'userId', Value: 'morty' }] }),
+        });
+      const statuses = [];
+      for (let i = 0; i < 6; i++) statuses.push((await post()).status);
+      expect(statuses).toEqual([200, 401, 401, 401, 401, 401]);
+      // Wrong keys still spend it.
+      const guesses = [];
+      for (let i = 0; i < 4; i++) {
+        const guess = await fetch(`${strict.url}/Profiles/v4/${CLIENT}/Profiles/userId:morty`, {
+          headers: { authorization: sign('2026-11-22T11:00:00Z', CLIENT, `wrong-${i}`) },
+        });
+        guesses.push(guess.status);
+      }
+      expect(guesses).toEqual([401, 401, 401, 429]);
+    } finally {
+      await strict.destroy();
+    }
+  });
+
   it('writes with a fresh signature and refuses the same signature replayed', async () => {
     clock = Date.parse('2026-11-22T10:00:30Z');
     const authorization = sign('2026-11-22T10:00:00Z');
@@ -133,6 +174,7 @@ describe('MyPreferences (004) authentication over HTTP', () => {
     });
     expect(replay.status).toBe(401);
     expect(await tableCounts(server.storage)).toEqual(before);
+
     // Reads may repeat a signature within its window.
     for (let i = 0; i < 2; i++) {
       const read = await call(

@@ -139,6 +139,33 @@ describe('OAuth2 client credentials', () => {
     expect(write.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
   });
 
+  it('lets an admin client narrow its token to any scope admin includes', async () => {
+    const admin = await createClient(['admin']);
+    const res = await token('/oauth2/v1/token', {
+      body: { grant_type: 'client_credentials', scope: 'privacy' },
+      basic: [admin.clientId, admin.secret],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.scope).toBe('privacy');
+    const read = await server.request('GET', '/v1/profiles', undefined, res.body.access_token);
+    expect(read.status).toBe(403);
+  });
+
+  it("holds a token to its client's own rate limit", async () => {
+    const limited = await createClient(['read'], { rateLimit: { ratePerSecond: 0.1, burst: 2 } });
+    const res = await token('/oauth2/v1/token', {
+      body: { grant_type: 'client_credentials' },
+      basic: [limited.clientId, limited.secret],
+    });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push(
+        (await server.request('GET', '/v1/environment', undefined, res.body.access_token)).status,
+      );
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   it('expires tokens after the client TTL (fake clock) with 401 invalid_token', async () => {
     const shortLived = await createClient(['read'], { tokenTtlSeconds: 600 });
     const res = await token('/v1/oauth2/token', {

@@ -251,6 +251,10 @@ describe('001 profiles: create, read, update, delete by each key', () => {
     const badAttr = await server.request('POST', '/v4/clients', { attributes: { email: 'x' } });
     expectSpringError(badAttr, 400);
     expectSpringError(await server.request('POST', '/v4/clients/by-customid/%20', {}), 400);
+    // Names of Object.prototype members are unknown types like any other.
+    for (const type of ['constructor', '__proto__', 'by-constructor', 'toString']) {
+      expectSpringError(await server.request('GET', `/v4/clients/${type}/x`), 400);
+    }
     for (const body of [{ email: 'not-an-email' }, { phone: 'call me' }]) {
       const bad = await server.request('POST', '/v4/clients', body);
       expectSpringError(bad, 400);

@@ -31,6 +31,11 @@ export class CredentialVerifier {
   private readonly store: CredentialStore;
   readonly revocations: RevocationCache;
   private readonly keyCache = new Map<string, CachedKey>();
+  /** Settings of OAuth clients whose tokens were verified lately (tokens carry none). */
+  private readonly clientSettings = new Map<
+    string,
+    { settings: CredentialSettings; cachedAt: number }
+  >();
 
   constructor(
     db: Kysely<Database>,
@@ -43,6 +48,7 @@ export class CredentialVerifier {
   /** Drops cached answers for a credential revoked in this process. */
   forget(credentialId: string): void {
     this.revocations.add(credentialId);
+    this.clientSettings.delete(credentialId);
     for (const [key, entry] of this.keyCache) {
       if (entry.principal.credentialId === credentialId) this.keyCache.delete(key);
     }
@@ -74,6 +80,21 @@ export class CredentialVerifier {
       cachedAt: now,
     });
     return principal;
+  }
+
+  /**
+   * The settings (rate limit) of the OAuth client a token was issued to, as stored now, cached
+   * as briefly as keys are; empty when the client is gone (its token is refused anyway).
+   */
+  async settingsOf(credentialId: string): Promise<CredentialSettings> {
+    const now = Date.now();
+    const cached = this.clientSettings.get(credentialId);
+    if (cached && now - cached.cachedAt < KEY_CACHE_MS) return cached.settings;
+    const credential = await this.store.findById(credentialId);
+    const settings = credential ? parseStored<CredentialSettings>(credential.settings) : {};
+    if (this.clientSettings.size >= KEY_CACHE_MAX) this.clientSettings.clear();
+    this.clientSettings.set(credentialId, { settings, cachedAt: now });
+    return settings;
   }
 
   /** The OAuth client for a client_id and secret (any live secret, for rotation); else null. */

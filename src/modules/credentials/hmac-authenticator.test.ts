@@ -120,7 +120,10 @@ describe('HmacAuthenticator', () => {
     now = issuedMs + 1_000;
     const auth = authenticator();
     expect((await auth.authenticate(request({ stateChanging: true }))).ok).toBe(true);
-    expect((await auth.authenticate(request({ stateChanging: true }))).ok).toBe(false);
+    expect(await auth.authenticate(request({ stateChanging: true }))).toEqual({
+      ok: false,
+      failure: { code: 'replayed', message: 'Unable to authenticate request' },
+    });
     expect((await auth.authenticate(request({ stateChanging: false }))).ok).toBe(true);
   });
 

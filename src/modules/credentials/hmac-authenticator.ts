@@ -71,7 +71,7 @@ export class HmacAuthenticator {
         .digest('hex');
       // Remember it for the whole window (plus a minute of clock slack between processes).
       if (!(await this.replay.firstUse(`pnauth:${key}`, (windowSeconds + 60) * 1000))) {
-        return { ok: false, failure: pnAuthFailure('bad_signature') };
+        return { ok: false, failure: pnAuthFailure('replayed') };
       }
     }
     return {

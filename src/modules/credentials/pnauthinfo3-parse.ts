@@ -39,6 +39,8 @@ export type PnAuthFailureCode =
   | 'expired'
   | 'future'
   | 'bad_signature'
+  /** A valid signature already used for a state-changing request (answered as bad_signature). */
+  | 'replayed'
   | 'unknown_user';
 
 /** A rejection: a stable code plus the message for the 401 body. */
@@ -62,6 +64,7 @@ export const PN_AUTH_MESSAGES = {
   future: 'The specified date does not match an expected ISO 8601 format',
   expired: 'The difference between the issued timestamp and the current time is too large',
   bad_signature: 'Unable to authenticate request',
+  replayed: 'Unable to authenticate request',
   unknown_user: 'Unable to authenticate request',
 } as const satisfies Record<PnAuthFailureCode, string>;
 

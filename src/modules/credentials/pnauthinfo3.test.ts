@@ -176,6 +176,7 @@ describe('PN_AUTH_MESSAGES', () => {
       future: 'The specified date does not match an expected ISO 8601 format',
       expired: 'The difference between the issued timestamp and the current time is too large',
       bad_signature: 'Unable to authenticate request',
+      replayed: 'Unable to authenticate request',
       unknown_user: 'Unable to authenticate request',
     });
   });

@@ -4,7 +4,7 @@ import { parseStored } from '../../lib/json.js';
 import type { CredentialRow } from './credential-store.js';
 import type { CredentialSettings, Principal } from './credential-types.js';
 import type { CredentialVerifier } from './credential-verifier.js';
-import { isScope, type Scope } from './scopes.js';
+import { hasScope, isScope, type Scope } from './scopes.js';
 
 const ISSUER = 'tessera';
 const AUDIENCE = 'tessera-api';
@@ -112,7 +112,8 @@ export class TokenService {
       kind: 'oauth_token',
       environmentId: env,
       scopes: scope.split(' ').filter(isScope),
-      settings: {},
+      // The client's own rate limit, as for its keys.
+      settings: await this.verifier.settingsOf(cid),
     };
     if (typeof subject === 'string') principal.subject = subject;
     return principal;
@@ -129,7 +130,8 @@ export class TokenService {
     if (subject !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(subject)) {
       throw new OAuthError('invalid_scope', 'The scope must have the form ClientId/UserId.');
     }
-    const unknown = asked.filter((s) => !isScope(s) || !allowed.includes(s));
+    // A token may narrow the client's scopes (an admin client's to `privacy` alone, say).
+    const unknown = asked.filter((s) => !isScope(s) || !hasScope(allowed, s));
     if (unknown.length > 0) {
       throw new OAuthError(
         'invalid_scope',

@@ -80,7 +80,10 @@ async function authenticate(
     stateChanging: STATE_CHANGING.has(request.method),
   });
   if (!outcome.ok) {
-    await deps.auth.limits.recordFailure(request.ip);
+    // A replay was signed with the key: not a guess at a credential, so it does not spend the
+    // address's failed-authentication budget (clients that sign once per second would lock
+    // their own address out of every surface).
+    if (outcome.failure.code !== 'replayed') await deps.auth.limits.recordFailure(request.ip);
     throw unauthorized(outcome.failure.message);
   }
   return outcome.principal;

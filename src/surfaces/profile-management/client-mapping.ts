@@ -136,7 +136,8 @@ function normalized(type: 'email' | 'phone', value: string): string {
 /** A reference from a path's identifier type (`by-email`, `customId`, …) and value. */
 export function refFor(identifierType: string, value: string): ProfileRef {
   const key = identifierType.toLowerCase().replace(/^by-/, '');
-  const type = IDENTIFIER_TYPES[key];
+  // Own keys only: `constructor` or `__proto__` would find the object's inherited members.
+  const type = Object.hasOwn(IDENTIFIER_TYPES, key) ? IDENTIFIER_TYPES[key] : undefined;
   if (!type) {
     throw new AppError('validation_failed', `Unknown identifier type "${identifierType}".`, [
       {
