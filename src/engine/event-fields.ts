@@ -76,7 +76,8 @@ export function readName(raw: RawObject, key: string, fail: Fail): string | unde
 /** `traits`/`properties`/`context`: absent is fine, anything but a plain object is not. */
 export function readObject(raw: RawObject, key: string, fail: Fail): JsonObject | undefined {
   const value = getOwn(raw, key);
-  if (value === undefined) return undefined;
+  // null means not sent, as for ids: RudderStack's SDK forwards `properties: null` as given.
+  if (value === undefined || value === null) return undefined;
   if (!isPlainObject(value)) {
     fail(key, `${key} must be an object`);
     return undefined;

@@ -138,6 +138,17 @@ describe('bad input answers 4xx in problem+json and changes nothing stored', () 
     });
   }
 
+  it('says a prototype key was refused, not that the JSON is invalid', async () => {
+    const res = await raw(
+      '/v1/events',
+      '{"events":[{"type":"track","event":"x","userId":"keep","properties":{"__proto__":{}}}]}',
+    );
+    expect(res.body).toMatchObject({
+      code: 'invalid_json',
+      title: expect.stringMatching(/__proto__/),
+    });
+  });
+
   it('names the event index and field of every invalid event, and applies none of the batch', async () => {
     const before = await tableCounts(server.storage);
     const res = await server.request('POST', '/v1/events', {
