@@ -131,6 +131,43 @@ describe('identity journey: two devices, one person', () => {
     expect(merges[0].mergedBefore.traits).toEqual({ plan: 'pro', phoneModel: 'x' });
   });
 
+  it('gives a user first seen on a device another user identified on a profile of their own', async () => {
+    const { request } = server;
+    await request('POST', '/v1/events', {
+      events: [{ type: 'identify', messageId: mid(), anonymousId: 'family-pc', userId: 'anna' }],
+    });
+    // Bea signs in on the same computer (the SDK was not reset), before she has any profile.
+    const sent = await request('POST', '/v1/events', {
+      events: [
+        {
+          type: 'track',
+          event: 'Viewed',
+          messageId: mid(),
+          anonymousId: 'family-pc',
+          userId: 'bea',
+        },
+        {
+          type: 'identify',
+          messageId: mid(),
+          anonymousId: 'family-pc',
+          userId: 'bea',
+          traits: { name: 'Bea' },
+        },
+        { type: 'track', event: 'No device', messageId: mid(), userId: 'bea' },
+      ],
+    });
+    expect(sent.body).toMatchObject({ accepted: 3, rejected: [] });
+    const bea = (await request('GET', '/v1/profiles/userId:bea')).body;
+    expect(bea.traits).toEqual({ name: 'Bea' });
+    expect(bea.identifiers).not.toContainEqual({ type: 'anonymousId', value: 'family-pc' });
+    const anna = (await request('GET', '/v1/profiles/userId:anna')).body;
+    expect(anna.id).not.toBe(bea.id);
+    // The device stays with its owner.
+    expect((await request('GET', '/v1/profiles/anonymousId:family-pc')).body.id).toBe(anna.id);
+    const events = (await request('GET', `/v1/profiles/${bea.id}/events?limit=10`)).body.data;
+    expect(events).toHaveLength(3);
+  });
+
   it('never merges two profiles that each have a different userId', async () => {
     const { request } = server;
     await request('POST', '/v1/events', {

@@ -115,6 +115,10 @@ async function loadLive(repo: ProfileRepository, environmentId: string, id: stri
   return liveId ? loadProfile(repo, null, environmentId, liveId) : undefined;
 }
 
+function hasOtherUserId(state: ProfileState, userId: string): boolean {
+  return state.identifiers.some((i) => i.type === 'userId' && i.value !== userId);
+}
+
 /** What an event's profile is looked up by, in order: its userId, then its anonymousId. */
 export function anchorIdentifiers(event: CanonicalEvent): Identifier[] {
   const identifiers: Identifier[] = [];
@@ -154,11 +158,15 @@ export async function resolveTarget(
   }
   // Known before anonymous: an event with a userId belongs to that user's profile.
   const holders = anchor.retry ? undefined : anchor.holders;
+  const { userId } = anchor.event;
   for (const identifier of anchorIdentifiers(anchor.event)) {
     const [holder] = holders
       ? [holders.get(`${identifier.type}:${identifier.value}`)]
       : await repo.profiles.findByIdentifier(env, identifier.type, identifier.value);
     const found = live(holder);
+    // A device shared with another known user is not this user's profile: it stays with its
+    // owner (the identity step's rule), and a user seen first on it gets a profile of their own.
+    if (found && userId && hasOtherUserId(found.state, userId)) continue;
     if (found) return startWork(unreachableIsConflict(ctx, found.state), found.version);
   }
   // The identity step of the first event claims its identifiers for the new profile.
