@@ -94,6 +94,14 @@ describe('ProfileCache', () => {
     expect(cache.trusted('p')).toBeUndefined();
   });
 
+  it('never keeps a deleted profile again, even when a write of it finishes after the deletion', () => {
+    const cache = new ProfileCache(1000);
+    cache.remember(state('gone'), 1, 10);
+    cache.forgetDeleted(['gone']);
+    cache.remember(state('gone'), 2, 10);
+    expect(cache.get('gone')).toBeUndefined();
+  });
+
   it('drops the version it keeps when a newer one is over the budget', () => {
     const cache = new ProfileCache(
       100,

@@ -12,6 +12,8 @@ export interface CachedProfile {
 
 /** Identifier hints kept at most (each a short key and an id). */
 const MAX_HOLDER_HINTS = 10_000;
+/** Ids of profiles deleted lately that are never kept again (see `forgetDeleted`). */
+const MAX_DELETED_IDS = 10_000;
 
 /**
  * Parsed profile documents by id, each with the version it was stored under, as this process
@@ -42,6 +44,8 @@ export class ProfileCache {
   private bytes = 0;
   /** Which profile an identifier named when last read: a hint for the lookup's query only. */
   private readonly holders = new Map<string, string>();
+  /** Profiles deleted in this process lately, oldest first (see `forgetDeleted`). */
+  private readonly deleted = new Set<string>();
 
   constructor(
     private readonly maxBytes = 16 * 1024 * 1024,
@@ -96,6 +100,7 @@ export class ProfileCache {
    * length; an older version than the one kept is ignored, and so is a document over the budget.
    */
   remember(state: ProfileState, version: number, bytes: number): void {
+    if (this.deleted.has(state.id)) return;
     const current = this.entries.get(state.id);
     if (current && current.version >= version) return;
     // An older version is dropped even when the new one is not kept: it is no longer current.
@@ -117,6 +122,21 @@ export class ProfileCache {
       if (!entry) continue;
       this.entries.delete(id);
       this.bytes -= entry.bytes;
+    }
+  }
+
+  /**
+   * Drops deleted profiles for good: a write or read of one that finished just before the
+   * deletion committed, and remembers it just after, must not bring its document back (an
+   * erased person's data would be served from memory). Ids are never reused, and such a
+   * straggler follows its deletion within moments, so the latest few thousand ids suffice.
+   */
+  forgetDeleted(ids: readonly string[]): void {
+    this.forget(ids);
+    for (const id of ids) {
+      this.deleted.add(id);
+      if (this.deleted.size > MAX_DELETED_IDS)
+        this.deleted.delete(this.deleted.values().next().value!);
     }
   }
 

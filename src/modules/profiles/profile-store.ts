@@ -256,7 +256,7 @@ export class ProfileStore {
   /** Deletes profiles (a survivor and everything merged into it). */
   async deleteByIds(trx: Transaction<Database>, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    this.cache.forget(ids);
+    this.cache.forgetDeleted(ids);
     await trx.deleteFrom('profiles').where('id', 'in', ids).execute();
   }
 
