@@ -256,11 +256,11 @@ function nameTaken(name: string): AppError {
   return new AppError('conflict', `A tag named "${name}" already exists.`);
 }
 
-/** Refuses blank or overlong tag names (`field`: where they were sent), before anything is written. */
-export function checkTagNames(names: string[], field = 'tags'): void {
+/** Refuses blank or overlong tag names, before anything is written. */
+export function checkTagNames(names: string[]): void {
   const checks = new Checks();
   names.forEach((name, i) => {
-    checks.text(`${field}[${i}]`, name, TAG_NAME_MAX, true);
+    checks.text(`tags[${i}]`, name, TAG_NAME_MAX, true);
   });
   checks.throwIfAny();
 }
