@@ -242,6 +242,17 @@ describe('DeviceService', () => {
 });
 
 describe('personal data', () => {
+  it('writes nothing to a profile an erasure removes meanwhile, though the erasure takes no slot', async () => {
+    const p = await profile('erase-racer');
+    // An erasure job takes no write slot: queued first, it commits ahead of the note's write,
+    // after the note was sure the profile existed. The note must then fail, not outlive it.
+    const erased = storage.write((trx) => repo.erase(trx, [p.id]));
+    const note = svc.notes.createNote(ENV, p, { content: 'too late' });
+    await erased;
+    await expect(note).rejects.toMatchObject({ code: 'profile_not_found' });
+    expect(await repo.countPersonalData([p.id])).toMatchObject({ profiles: 0, profile_notes: 0 });
+  });
+
   it('erases notes, tag assignments and devices with the profile, keeping tag definitions', async () => {
     const { anon, later } = await mergedPair('pd-user', 'pd-anon');
     await svc.notes.createNote(ENV, anon, { content: 'n1' });

@@ -1,4 +1,5 @@
 import { AppError, type ErrorIssue } from '../../errors/app-error.js';
+import type { ProfileWriteGuard } from '../consents/consent-guard.js';
 
 /**
  * The profile an annotation belongs to: its id and the ids merged into it (a `ProfileState`
@@ -11,15 +12,10 @@ export interface AnnotationSubject {
 }
 
 /**
- * Runs a write for one profile while no other write or deletion of it runs, and only if it still
- * exists (the consents module's `profileWriteGuard` fits), so that nothing is written to a
- * profile that an erasure is removing.
+ * Runs a write for one profile in a transaction that lands before a deletion or erasure of the
+ * profile or not at all (the consents module's `profileWriteGuard`).
  */
-export type AnnotationWriteGuard = <T>(
-  environmentId: string,
-  profileId: string,
-  write: () => Promise<T>,
-) => Promise<T>;
+export type AnnotationWriteGuard = ProfileWriteGuard;
 
 /** Where a profile id points now (itself, or its survivor), or undefined when it is gone. */
 export type LiveIdResolver = (

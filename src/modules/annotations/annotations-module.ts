@@ -53,12 +53,12 @@ export function createAnnotations(
   const extras = {
     tags: new TagService(storage, tags, guard, liveId, now),
     alternateIds: new AlternateIdService(alternateIds, liveId, now),
-    labels: new LabelService(storage, labels, guard, liveId, now),
+    labels: new LabelService(labels, guard, liveId, now),
   };
   return {
     ...extras,
-    notes: new NoteService(storage, notes, guard, now),
-    devices: new DeviceService(storage, devices, guard, now),
+    notes: new NoteService(notes, guard, now),
+    devices: new DeviceService(devices, guard, now),
     upsert: new ProfileUpsertService(profiles.ingest, profiles.queries, extras),
   };
 }

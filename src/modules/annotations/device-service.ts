@@ -1,5 +1,4 @@
 import type { LinkedDevicesTable } from '../../storage/schema.js';
-import type { Storage } from '../../storage/storage.js';
 import {
   type AnnotationSubject,
   type AnnotationWriteGuard,
@@ -41,7 +40,6 @@ export interface DeviceLink {
  */
 export class DeviceService {
   constructor(
-    private readonly storage: Storage,
     private readonly store: DeviceStore,
     private readonly guard: AnnotationWriteGuard,
     private readonly now: () => number,
@@ -71,27 +69,25 @@ export class DeviceService {
     if (link.model !== undefined) given.model = link.model;
     if (link.os !== undefined) given.os = link.os;
     if (link.attributes !== undefined) given.attributes = JSON.stringify(link.attributes);
-    return this.guard(environmentId, profile.id, () =>
-      this.storage.write(async (trx) => {
-        const at = this.now();
-        const row: LinkedDevicesTable = {
-          environment_id: environmentId,
-          device_id: link.deviceId,
-          profile_id: profile.id,
-          type: link.type,
-          push_token: given.push_token ?? null,
-          push_channel: given.push_channel ?? null,
-          name: given.name ?? null,
-          model: given.model ?? null,
-          os: given.os ?? null,
-          attributes: given.attributes ?? '{}',
-          linked_at: at,
-          last_seen_at: at,
-        };
-        await this.store.upsert(trx, row, given);
-        return (await this.store.findById(environmentId, link.deviceId, trx))!;
-      }),
-    );
+    return this.guard(environmentId, profile.id, async (trx) => {
+      const at = this.now();
+      const row: LinkedDevicesTable = {
+        environment_id: environmentId,
+        device_id: link.deviceId,
+        profile_id: profile.id,
+        type: link.type,
+        push_token: given.push_token ?? null,
+        push_channel: given.push_channel ?? null,
+        name: given.name ?? null,
+        model: given.model ?? null,
+        os: given.os ?? null,
+        attributes: given.attributes ?? '{}',
+        linked_at: at,
+        last_seen_at: at,
+      };
+      await this.store.upsert(trx, row, given);
+      return (await this.store.findById(environmentId, link.deviceId, trx))!;
+    });
   }
 
   /** The profile's devices (with those of the profiles merged into it), oldest link first. */
@@ -105,8 +101,8 @@ export class DeviceService {
     profile: AnnotationSubject,
     deviceId: string,
   ): Promise<boolean> {
-    return this.guard(environmentId, profile.id, () =>
-      this.storage.write((trx) => this.store.delete(trx, environmentId, treeOf(profile), deviceId)),
+    return this.guard(environmentId, profile.id, (trx) =>
+      this.store.delete(trx, environmentId, treeOf(profile), deviceId),
     );
   }
 
@@ -122,8 +118,8 @@ export class DeviceService {
     const checks = new Checks();
     checks.oneOf('channel', channel, PUSH_CHANNELS, true);
     checks.throwIfAny();
-    return this.guard(environmentId, profile.id, () =>
-      this.storage.write((trx) => this.store.clearPushTokens(trx, treeOf(profile), channel)),
+    return this.guard(environmentId, profile.id, (trx) =>
+      this.store.clearPushTokens(trx, treeOf(profile), channel),
     );
   }
 }

@@ -1,6 +1,5 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../../storage/schema.js';
-import type { Storage } from '../../storage/storage.js';
 import {
   type AnnotationSubject,
   type AnnotationWriteGuard,
@@ -29,7 +28,6 @@ export function fieldText(value: unknown): string {
  */
 export class LabelService {
   constructor(
-    private readonly storage: Storage,
     private readonly store: LabelStore,
     private readonly guard: AnnotationWriteGuard,
     private readonly liveId: LiveIdResolver,
@@ -57,8 +55,8 @@ export class LabelService {
     profile: AnnotationSubject,
     name: string,
   ): Promise<void> {
-    await this.guard(environmentId, profile.id, () =>
-      this.storage.write((trx) => this.store.delete(trx, treeOf(profile), 'group', name.trim())),
+    await this.guard(environmentId, profile.id, (trx) =>
+      this.store.delete(trx, treeOf(profile), 'group', name.trim()),
     );
   }
 

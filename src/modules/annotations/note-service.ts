@@ -1,6 +1,5 @@
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
-import type { Storage } from '../../storage/storage.js';
 import {
   type AnnotationSubject,
   type AnnotationWriteGuard,
@@ -30,7 +29,6 @@ export interface NoteInput {
  */
 export class NoteService {
   constructor(
-    private readonly storage: Storage,
     private readonly store: NoteStore,
     private readonly guard: AnnotationWriteGuard,
     private readonly now: () => number,
@@ -48,29 +46,27 @@ export class NoteService {
     input: NoteInput,
   ): Promise<Note> {
     validate(input, true);
-    return this.guard(environmentId, profile.id, () =>
-      this.storage.write(async (trx) => {
-        const at = this.now();
-        const row = {
-          id: newId(),
-          environment_id: environmentId,
-          profile_id: profile.id,
-          subject: input.subject ?? null,
-          content: input.content,
-          created_at: at,
-          updated_at: at,
-        };
-        await this.store.insert(trx, row);
-        return {
-          id: row.id,
-          profileId: profile.id,
-          subject: row.subject,
-          content: row.content,
-          createdAt: at,
-          updatedAt: at,
-        };
-      }),
-    );
+    return this.guard(environmentId, profile.id, async (trx) => {
+      const at = this.now();
+      const row = {
+        id: newId(),
+        environment_id: environmentId,
+        profile_id: profile.id,
+        subject: input.subject ?? null,
+        content: input.content,
+        created_at: at,
+        updated_at: at,
+      };
+      await this.store.insert(trx, row);
+      return {
+        id: row.id,
+        profileId: profile.id,
+        subject: row.subject,
+        content: row.content,
+        createdAt: at,
+        updatedAt: at,
+      };
+    });
   }
 
   /** One note of the profile, or `not_found`. */
@@ -88,35 +84,31 @@ export class NoteService {
     input: Partial<NoteInput>,
   ): Promise<Note> {
     validate(input, false);
-    return this.guard(environmentId, profile.id, () =>
-      this.storage.write(async (trx) => {
-        const note = await this.store.findById(environmentId, treeOf(profile), noteId, trx);
-        if (!note) throw notFound();
-        const updated: Note = {
-          ...note,
-          subject: input.subject === undefined ? note.subject : input.subject,
-          content: input.content ?? note.content,
-          updatedAt: this.now(),
-        };
-        await this.store.update(trx, noteId, {
-          subject: updated.subject,
-          content: updated.content,
-          updated_at: updated.updatedAt,
-        });
-        return updated;
-      }),
-    );
+    return this.guard(environmentId, profile.id, async (trx) => {
+      const note = await this.store.findById(environmentId, treeOf(profile), noteId, trx);
+      if (!note) throw notFound();
+      const updated: Note = {
+        ...note,
+        subject: input.subject === undefined ? note.subject : input.subject,
+        content: input.content ?? note.content,
+        updatedAt: this.now(),
+      };
+      await this.store.update(trx, noteId, {
+        subject: updated.subject,
+        content: updated.content,
+        updated_at: updated.updatedAt,
+      });
+      return updated;
+    });
   }
 
   /** Deletes one note of the profile, or answers `not_found`. */
   deleteNote(environmentId: string, profile: AnnotationSubject, noteId: string): Promise<void> {
-    return this.guard(environmentId, profile.id, () =>
-      this.storage.write(async (trx) => {
-        const note = await this.store.findById(environmentId, treeOf(profile), noteId, trx);
-        if (!note) throw notFound();
-        await this.store.delete(trx, noteId);
-      }),
-    );
+    return this.guard(environmentId, profile.id, async (trx) => {
+      const note = await this.store.findById(environmentId, treeOf(profile), noteId, trx);
+      if (!note) throw notFound();
+      await this.store.delete(trx, noteId);
+    });
   }
 }
 

@@ -109,14 +109,12 @@ export class TagService {
 
   /** Assigns a tag to the profile (again: no change); answers the tag. */
   assignTag(environmentId: string, profile: AnnotationSubject, tagId: string): Promise<Tag> {
-    return this.guard(environmentId, profile.id, () =>
-      this.storage.write(async (trx) => {
-        const tag = await this.store.findById(environmentId, tagId, trx);
-        if (!tag) throw notFound();
-        await this.assignIn(trx, environmentId, profile, tag);
-        return tag;
-      }),
-    );
+    return this.guard(environmentId, profile.id, async (trx) => {
+      const tag = await this.store.findById(environmentId, tagId, trx);
+      if (!tag) throw notFound();
+      await this.assignIn(trx, environmentId, profile, tag);
+      return tag;
+    });
   }
 
   /**
@@ -142,12 +140,10 @@ export class TagService {
    * assigned. An unknown tag id answers `not_found`.
    */
   removeTag(environmentId: string, profile: AnnotationSubject, tagId: string): Promise<boolean> {
-    return this.guard(environmentId, profile.id, () =>
-      this.storage.write(async (trx) => {
-        if (!(await this.store.findById(environmentId, tagId, trx))) throw notFound();
-        return (await this.store.unassign(trx, treeOf(profile), tagId)) > 0;
-      }),
-    );
+    return this.guard(environmentId, profile.id, async (trx) => {
+      if (!(await this.store.findById(environmentId, tagId, trx))) throw notFound();
+      return (await this.store.unassign(trx, treeOf(profile), tagId)) > 0;
+    });
   }
 
   /** The profile's tags (with the profiles merged into it), by name, each once. */

@@ -1,25 +1,33 @@
+import type { Transaction } from 'kysely';
 import { AppError } from '../../errors/app-error.js';
+import type { Database } from '../../storage/schema.js';
 import type { ProfileRepository } from '../profiles/profile-repository.js';
 
 /**
- * Runs a write for one profile while no other write or deletion of that profile runs, and only
- * if it still exists (see {@link profileWriteGuard}).
+ * Runs a write for one profile in a transaction that first finds the profile's row, so that it
+ * lands before a deletion or erasure of the profile or not at all (see {@link profileWriteGuard}).
  */
 export type ProfileWriteGuard = <T>(
   environmentId: string,
   profileId: string,
-  write: () => Promise<T>,
+  write: (trx: Transaction<Database>) => Promise<T>,
 ) => Promise<T>;
 
-/** The profiles module's write slot plus an existence check, as a {@link ProfileWriteGuard}. */
+/**
+ * The profile's write slot, and its row checked in the write's own transaction (held until it
+ * commits on PostgreSQL, see ProfileRepository.holdRow): a deletion or erasure, in this process or
+ * another, either commits before the check (the write answers `profile_not_found`) or waits for
+ * the write and then erases what it wrote too. Checked before the transaction, a consent could be
+ * written just after the erasure and outlive it.
+ */
 export function profileWriteGuard(repo: ProfileRepository): ProfileWriteGuard {
-  // The slot key deletion takes too (ProfileQueryService.deleteProfile), so a consent written
-  // while its profile is being deleted either lands before the erasure or finds no profile.
   return (environmentId, profileId, write) =>
-    repo.slots.run(`${environmentId}/id:${profileId}`, async () => {
-      if (!(await repo.profiles.findLiveId(environmentId, profileId))) {
-        throw new AppError('profile_not_found');
-      }
-      return write();
-    });
+    repo.slots.run(`${environmentId}/id:${profileId}`, () =>
+      repo.storage.write(async (trx) => {
+        if (!(await repo.holdRow(trx, environmentId, profileId))) {
+          throw new AppError('profile_not_found');
+        }
+        return write(trx);
+      }),
+    );
 }

@@ -27,59 +27,58 @@ export class ConsentLedger {
   ) {}
 
   /** Appends the change (after the lapse the replaced record owes) and makes it current. */
-  write(
+  async write(
     environmentId: string,
     profile: ConsentSubject,
     build: (at: number) => DataPointRecord,
   ): Promise<DataPointRecord> {
-    return this.guard(environmentId, profile.id, async () => {
-      const sink = await this.changes?.forEnvironment(environmentId);
-      return this.storage.write(async (trx) => {
-        const record = build(this.now());
-        const key = dataPointKey(record);
-        const rows = await this.store.findCurrent(
-          environmentId,
-          treeOf(profile),
-          key.kind,
-          { subjects: [key.subject], target: key.target },
-          trx,
-        );
-        const replaced = rows.at(-1) ?? null;
-        const history: ConsentHistoryTable[] = [];
-        for (const draft of planWrite(replaced?.record ?? null, record)) {
-          if (draft.change === 'lapsed' && replaced) {
-            // The lapse belongs to the row it ends (maybe a merged profile's), and is appended
-            // only by whoever moves that row, so a concurrent reader cannot record it twice.
-            const lapse = historyRow(environmentId, replaced.profileId, draft, record.at);
-            const moved = await this.store.replaceCurrentIf(
-              trx,
-              { profileId: replaced.profileId, ...key },
-              replaced.historyId,
-              { historyId: lapse.id, record: lapse.record, updatedAt: record.at },
-            );
-            if (moved) history.push(lapse);
-            continue;
-          }
-          const row = historyRow(environmentId, profile.id, draft, record.at);
-          history.push(row);
-          await this.store.upsertCurrent(trx, {
-            environment_id: environmentId,
-            profile_id: profile.id,
-            kind: key.kind,
-            subject: key.subject,
-            target: key.target,
-            history_id: row.id,
-            record: row.record,
-            updated_at: record.at,
-          });
+    // Webhook subscriptions are read before the transaction (nothing else reads inside it).
+    const sink = await this.changes?.forEnvironment(environmentId);
+    return this.guard(environmentId, profile.id, async (trx) => {
+      const record = build(this.now());
+      const key = dataPointKey(record);
+      const rows = await this.store.findCurrent(
+        environmentId,
+        treeOf(profile),
+        key.kind,
+        { subjects: [key.subject], target: key.target },
+        trx,
+      );
+      const replaced = rows.at(-1) ?? null;
+      const history: ConsentHistoryTable[] = [];
+      for (const draft of planWrite(replaced?.record ?? null, record)) {
+        if (draft.change === 'lapsed' && replaced) {
+          // The lapse belongs to the row it ends (maybe a merged profile's), and is appended
+          // only by whoever moves that row, so a concurrent reader cannot record it twice.
+          const lapse = historyRow(environmentId, replaced.profileId, draft, record.at);
+          const moved = await this.store.replaceCurrentIf(
+            trx,
+            { profileId: replaced.profileId, ...key },
+            replaced.historyId,
+            { historyId: lapse.id, record: lapse.record, updatedAt: record.at },
+          );
+          if (moved) history.push(lapse);
+          continue;
         }
-        await this.store.appendHistory(trx, history);
-        await sink?.write(
-          trx,
-          history.map((row) => ({ ...changeOf(row), mergedIds: profile.mergedIds ?? [] })),
-        );
-        return record;
-      });
+        const row = historyRow(environmentId, profile.id, draft, record.at);
+        history.push(row);
+        await this.store.upsertCurrent(trx, {
+          environment_id: environmentId,
+          profile_id: profile.id,
+          kind: key.kind,
+          subject: key.subject,
+          target: key.target,
+          history_id: row.id,
+          record: row.record,
+          updated_at: record.at,
+        });
+      }
+      await this.store.appendHistory(trx, history);
+      await sink?.write(
+        trx,
+        history.map((row) => ({ ...changeOf(row), mergedIds: profile.mergedIds ?? [] })),
+      );
+      return record;
     });
   }
 

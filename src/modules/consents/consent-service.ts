@@ -83,7 +83,7 @@ export class ConsentService {
       storage,
       this.store,
       this.now,
-      options.guard ?? ((_env, _id, write) => write()),
+      options.guard ?? ((_env, _id, write) => storage.write(write)),
       options.changes ?? null,
     );
     this.afterConsentChange = options.afterConsentChange;

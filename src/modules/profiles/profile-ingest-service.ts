@@ -183,7 +183,9 @@ export class ProfileIngestService {
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         try {
           if (attempt === 1) return await this.attempts.run(ctx, anchor, events);
-          const again = { ...anchor, seen: undefined, retry: true };
+          // A retry looks again at everything its first attempt took as known: replays, and
+          // opt-outs (an erasure that made the write conflict may have come with one).
+          const again = { ...anchor, seen: undefined, retry: true, screened: false };
           return this.repo.storage.engine === 'postgres'
             ? await this.lockedAttempt(ctx, again, events)
             : await this.attempts.run(ctx, again, events);

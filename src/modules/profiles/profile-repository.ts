@@ -102,6 +102,22 @@ export class ProfileRepository {
     for (const store of this.dataStores) await store.erase(trx, profileIds);
   }
 
+  /**
+   * True when the profile's row exists (live, or merged away: writes to its id stay visible on
+   * the survivor). On PostgreSQL the row is held (FOR SHARE) until `trx` ends, so a deletion
+   * waits for the caller's write, and then erases it too: `erase` deletes the profile rows before
+   * the other stores' rows.
+   */
+  async holdRow(trx: Transaction<Database>, environmentId: string, id: string): Promise<boolean> {
+    const query = trx
+      .selectFrom('profiles')
+      .select('id')
+      .where('id', '=', id)
+      .where('environment_id', '=', environmentId);
+    const held = this.storage.engine === 'postgres' ? query.forShare() : query;
+    return (await held.executeTakeFirst()) !== undefined;
+  }
+
   /** Rows kept about these profiles in every store, by store (erasure checklists). */
   async countPersonalData(profileIds: string[]): Promise<Record<string, number>> {
     return {
