@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BulkStore } from '../../src/modules/bulk/bulk-store.js';
 import { mid, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
@@ -82,5 +83,22 @@ describe('erasure reaches stored export results', () => {
     const withBob = await exportOf({ rule: { trait: 'tier', op: 'equals', value: 'silver' } });
     expect((await server.request('DELETE', '/v1/profiles/userId:bob')).status).toBeLessThan(300);
     expect((await server.request('GET', `/v1/exports/${withBob}`)).status).toBe(404);
+  });
+
+  it('deletes a running export whose next chunk copies a profile erased since it was read', async () => {
+    // An export holds up to 256 KiB of lines before storing them: the erasure's search of stored
+    // chunks cannot see those. Storing a chunk checks that everyone in it is still there.
+    // An export that has stored nothing about cat yet (it matched nobody so far).
+    const running = await exportOf({ rule: { trait: 'tier', op: 'equals', value: 'bronze' } });
+    expect((await server.request('DELETE', '/v1/profiles/userId:cat')).status).toBeLessThan(300);
+    expect((await server.request('GET', `/v1/exports/${running}`)).status).toBe(200);
+    const store = new BulkStore(server.storage);
+    const line = `{"id":"${ids.cat}"}\n`;
+    await expect(
+      store.saveProgress(running, {}, { output: { seq: 9, data: line, mentions: [ids.cat!] } }),
+    ).rejects.toMatchObject({ code: 'not_found' });
+    expect((await server.request('GET', `/v1/exports/${running}`)).status).toBe(404);
+    const rows = await server.storage.db.selectFrom('bulk_chunks').select('data').execute();
+    expect(JSON.stringify(rows)).not.toContain(ids.cat);
   });
 });

@@ -94,6 +94,8 @@ export async function runExportJob(ctx: BulkJobContext, job: Job): Promise<void>
   const spec = parseStored<ExportSpec & { rule?: AudienceRule }>(row.options);
   let buffer: string[] = [];
   let size = 0;
+  // The profiles the buffered lines copy: checked when they are stored (see saveProgress).
+  let mentioned = new Set<string>();
   let latest: ExportProgress = progress;
   let savedAt = Date.now();
   const flush = async (finished: boolean) => {
@@ -105,17 +107,19 @@ export async function runExportJob(ctx: BulkJobContext, job: Job): Promise<void>
       finished,
     };
     await store.saveProgress(bulkId, next, {
-      output: data === '' ? undefined : { seq: progress.chunks, data },
+      output: data === '' ? undefined : { seq: progress.chunks, data, mentions: [...mentioned] },
     });
     progress = next;
     buffer = [];
     size = 0;
+    mentioned = new Set();
   };
   for await (const unit of exportUnits(deps, job.environmentId, spec, deps.presenter, progress)) {
     for (const line of unit.lines) {
       buffer.push(`${line}\n`);
       size += line.length + 1;
     }
+    if (unit.profileId !== undefined && unit.lines.length > 0) mentioned.add(unit.profileId);
     latest = unit.progress;
     // A chunk is written when full; progress alone every 2 s (a narrow filter over many
     // profiles writes little), and at once on shutdown.

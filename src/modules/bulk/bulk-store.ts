@@ -39,9 +39,13 @@ export class BulkStore {
   async saveProgress(
     id: string,
     progress: unknown,
-    extra: { output?: { seq: number; data: string }; dropInput?: boolean } = {},
+    extra: {
+      /** `mentions`: the profiles whose copies the chunk holds. */
+      output?: { seq: number; data: string; mentions?: string[] };
+      dropInput?: boolean;
+    } = {},
   ): Promise<void> {
-    await this.storage.write(async (trx) => {
+    const erased = await this.storage.write(async (trx) => {
       const updated = await trx
         .updateTable('bulk_jobs')
         .set({ progress: JSON.stringify(progress), updated_at: Date.now() })
@@ -50,6 +54,13 @@ export class BulkStore {
       // Deleted meanwhile (DELETE, or an erasure of someone in it): write no orphan chunk.
       if (Number(updated.numUpdatedRows) === 0)
         throw new AppError('not_found', 'The job was deleted.');
+      if (!(await this.allPresent(trx, extra.output?.mentions ?? []))) {
+        // Someone in the chunk was erased after being read: an erasure deletes every export that
+        // mentions the person, so this one goes too (it may have found nothing stored yet).
+        await trx.deleteFrom('bulk_chunks').where('job_id', '=', id).execute();
+        await trx.deleteFrom('bulk_jobs').where('id', '=', id).execute();
+        return true;
+      }
       if (extra.output)
         await this.insertChunk(trx, id, 'output', extra.output.seq, extra.output.data);
       if (extra.dropInput)
@@ -58,7 +69,26 @@ export class BulkStore {
           .where('job_id', '=', id)
           .where('part', '=', 'input')
           .execute();
+      return false;
     });
+    // Thrown once the deletion has committed (thrown inside, it would roll it back).
+    if (erased)
+      throw new AppError(
+        'not_found',
+        'A profile in the export was erased: the export was deleted.',
+      );
+  }
+
+  /**
+   * True when every one of these profiles' rows is still stored. On PostgreSQL they are held (FOR
+   * SHARE) until `trx` ends: an erasure waits for the chunk to commit, and then finds and deletes
+   * the export (it deletes profile rows before searching exports).
+   */
+  private async allPresent(trx: Transaction<Database>, profileIds: string[]): Promise<boolean> {
+    if (profileIds.length === 0) return true;
+    const query = trx.selectFrom('profiles').select('id').where('id', 'in', profileIds);
+    const rows = await (this.storage.engine === 'postgres' ? query.forShare() : query).execute();
+    return rows.length === profileIds.length;
   }
 
   /** The chunks of one part in order, read one at a time. */
