@@ -171,6 +171,16 @@ describe('readCsv', () => {
     );
   });
 
+  it('keeps a stray quote inside a field as text instead of losing the rows after it', async () => {
+    const csv = ['userId,name', 'q-0,"Ann"x', 'q-1,Bo', 'q-2,"Cy, the third"'].join('\n');
+    const records = await collect(readCsv(chunked(csv), null));
+    expect(records.map((r) => r.event?.traits)).toEqual([
+      { name: '"Ann"x' },
+      { name: 'Bo' },
+      { name: 'Cy, the third' },
+    ]);
+  });
+
   it('without a map, fills fields named like one and makes the other columns traits', async () => {
     const records = await collect(readCsv(chunked('userId,plan\nu9,pro\n'), null));
     expect(records[0]!.event).toMatchObject({

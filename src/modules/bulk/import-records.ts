@@ -242,6 +242,9 @@ export async function* readCsv(
     info: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
+    // A stray quote inside a field is text: strictly, it would leave the parser inside a quoted
+    // field that swallowed every row after it.
+    relax_quotes: true,
     max_record_size: MAX_RECORD_BYTES,
   });
   parser.on('skip', (error: Error & { lines?: number }) => {
