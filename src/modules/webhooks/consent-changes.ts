@@ -3,7 +3,9 @@ import type { ChangeInput } from './change-types.js';
 
 /**
  * The change event of one consent or preference history entry: purpose and state, or topic,
- * channel and subscription; never the attachment (it may hold an email address or a phone).
+ * channel and subscription; never the attachment (it may hold an email address or a phone). A
+ * lapse states what holds from then on, as reads do (`expired`, not subscribed), not what the
+ * lapsed record had recorded: it is the event that tells a receiver to stop.
  */
 export function dataPointChange(
   profileId: string,
@@ -16,7 +18,7 @@ export function dataPointChange(
       profileId,
       payload: {
         purpose: record.purpose,
-        state: record.state,
+        state: change === 'lapsed' ? 'expired' : record.state,
         policyVersion: record.policyVersion,
         change,
       },
@@ -28,7 +30,7 @@ export function dataPointChange(
     payload: {
       topic: record.topic,
       channel: record.channel,
-      subscribed: record.subscribed,
+      subscribed: change === 'lapsed' ? false : record.subscribed,
       change,
     },
   };
