@@ -78,6 +78,11 @@ export const ConfigSchema = Type.Object({
   webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50 }),
   /** Webhook deliveries each process sends at once. */
   webhookConcurrency: Type.Integer({ minimum: 1, maximum: 256 }),
+  /**
+   * PostgreSQL: how far before the oldest open transaction the change feed stops (see
+   * ChangeEventStore.settledBefore), ms; 0 turns the hold off.
+   */
+  changeFeedHoldMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -111,6 +116,7 @@ export const DEFAULT_CONFIG: Config = {
   webhookRetryBaseMs: 30_000,
   webhookMaxAttempts: 10,
   webhookConcurrency: 4,
+  changeFeedHoldMs: 1000,
 };
 
 /** Environment variable → config key. */
@@ -146,6 +152,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   TESSERA_WEBHOOK_RETRY_BASE_MS: 'webhookRetryBaseMs',
   TESSERA_WEBHOOK_MAX_ATTEMPTS: 'webhookMaxAttempts',
   TESSERA_WEBHOOK_CONCURRENCY: 'webhookConcurrency',
+  TESSERA_CHANGE_FEED_HOLD_MS: 'changeFeedHoldMs',
 };
 
 /** Settings whose values never appear in an error message. */

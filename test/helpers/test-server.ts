@@ -53,6 +53,8 @@ export async function startTestServer(
       LOG_LEVEL: 'silent',
       // Tests try many bad credentials from one address on purpose; a dedicated test lowers it.
       TESSERA_FAILED_AUTH_PER_MINUTE: '100000',
+      // Tests read the change feed right after writing; change-feed-hold.test.ts covers the hold.
+      TESSERA_CHANGE_FEED_HOLD_MS: '0',
       ...options.env,
     },
     { port: 0 },

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { parseStored } from '../../lib/json.js';
 import type {
   ChangeEventsTable,
@@ -39,7 +39,31 @@ export function eventFromRow(row: ChangeEventsTable): ChangeEvent {
 
 /** Change events, their outbox rows and the delivery log (modules/webhooks owns the tables). */
 export class ChangeEventStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** PostgreSQL: see {@link settledBefore}; 0 holds nothing back (SQLite needs no hold). */
+    private readonly holdMs = 0,
+  ) {}
+
+  /**
+   * The id below which the feed is settled (PostgreSQL). Event ids are time-ordered, made in the
+   * transaction that writes them, but transactions commit in any order: a poller that had read
+   * past an id would never see an event of a transaction still open with a smaller one. So the
+   * feed stops before the oldest open transaction of the database began, less `holdMs` for the
+   * clocks of the processes that make ids (and a group transaction's BEGIN, sent with its first
+   * statements after its first ids are made).
+   */
+  private async settledBefore(): Promise<string> {
+    const { rows } = await sql<{ ms: string }>`
+      select floor(extract(epoch from coalesce(min(xact_start), now())) * 1000)::bigint as ms
+      from pg_stat_activity
+      where datname = current_database() and xact_start is not null and pid <> pg_backend_pid()
+    `.execute(this.db);
+    const hex = Math.max(0, Number(rows[0]!.ms) - this.holdMs)
+      .toString(16)
+      .padStart(12, '0');
+    return `${hex.slice(0, 8)}-${hex.slice(8)}-0000-0000-000000000000`;
+  }
 
   async insert(
     trx: Transaction<Database>,
@@ -70,6 +94,7 @@ export class ChangeEventStore {
       query = query.where('change_events.profile_id', '=', filter.profileId);
     if (filter.type !== undefined) query = query.where('change_events.type', '=', filter.type);
     if (filter.after !== undefined) query = query.where('change_events.id', '>', filter.after);
+    if (this.holdMs > 0) query = query.where('change_events.id', '<', await this.settledBefore());
     const rows = await query.orderBy('change_events.id').limit(filter.limit).execute();
     return rows.map(eventFromRow);
   }
