@@ -178,7 +178,7 @@ export function unmergeProfileState(
   );
   const idsBefore = new Set(survivorBefore.mergedIds);
   const removedIds = new Set([merged.id, ...merged.mergedIds].filter((id) => !idsBefore.has(id)));
-  return {
+  const restored: ProfileState = {
     ...survivor,
     traits,
     traitMeta,
@@ -187,6 +187,19 @@ export function unmergeProfileState(
     identifiers: survivor.identifiers.filter((id) => !givenBack.has(identifierKey(id))),
     mergedIds: survivor.mergedIds.filter((id) => !removedIds.has(id)),
   };
+  // The merge lent the survivor the merged profile's location (it had none): given back unless
+  // a later event set another (the other device's position is not the survivor's).
+  const lentLocation =
+    Object.keys(survivorBefore.location).length === 0 &&
+    Object.keys(merged.location).length > 0 &&
+    survivor.locationAt === merged.locationAt &&
+    JSON.stringify(survivor.location) === JSON.stringify(merged.location);
+  if (lentLocation) {
+    restored.location = { ...survivorBefore.location };
+    delete restored.locationAt;
+    if (survivorBefore.locationAt !== undefined) restored.locationAt = survivorBefore.locationAt;
+  }
+  return restored;
 }
 
 /** The survivor's locks, with those the merge took from `merged` (and kept since) given back. */

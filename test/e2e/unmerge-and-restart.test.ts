@@ -92,6 +92,34 @@ describe('unmerge', () => {
     expect(again.body.code).toBe('merge_not_undoable');
   });
 
+  it('gives back identifiers the merged side took in the very request that merged it', async () => {
+    const { request } = server;
+    await request('POST', '/v1/events', {
+      events: [{ type: 'identify', messageId: mid(), userId: 'bo' }],
+    });
+    await request('POST', '/v1/events', { events: [pageEvent({ anonymousId: 'bo-1' })] });
+    await request('POST', '/v1/profiles/anonymousId:bo-1/events', {
+      events: [
+        pageEvent({ anonymousId: 'bo-2' }),
+        { type: 'identify', messageId: mid(), traits: { email: 'Bo2@Example.com' } },
+        { type: 'identify', messageId: mid(), userId: 'bo' },
+      ],
+    });
+    const merges = (await request('GET', '/v1/profiles/userId:bo/merges')).body.data;
+    expect(merges).toHaveLength(1);
+    const undo = await request('POST', `/v1/profiles/userId:bo/merges/${merges[0].id}/undo`);
+    expect(undo.status).toBe(200);
+    const bo = (await request('GET', '/v1/profiles/userId:bo')).body;
+    for (const ref of ['anonymousId:bo-1', 'anonymousId:bo-2', 'email:bo2@example.com']) {
+      const holder = (await request('GET', `/v1/profiles/${ref}`)).body;
+      expect(holder.id, ref).not.toBe(bo.id);
+      expect(holder.identifiers, ref).toContainEqual({
+        type: ref.split(':')[0],
+        value: ref.slice(ref.indexOf(':') + 1),
+      });
+    }
+  });
+
   it('keeps a trait the survivor overwrote after the merge', async () => {
     const { request } = server;
     const t = (m: number) => new Date(Date.UTC(2026, 10, 4, 8, m)).toISOString();

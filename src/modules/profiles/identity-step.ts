@@ -112,9 +112,10 @@ export class IdentityStep {
     const survivor = survivorId === current.id ? { state: current, version: work.version } : other;
     const merged = survivorId === current.id ? other : { state: current, version: work.version! };
     const { state, traitsFromMerged } = mergeProfileStates(survivor.state, merged.state);
-    // Identifiers the merged profile held in storage move over; pending ones are still "new".
-    const pending = new Set(work.newIdentifiers.map((i) => `${i.type}:${i.value}`));
-    const moved = merged.state.identifiers.filter((i) => !pending.has(`${i.type}:${i.value}`));
+    // Every identifier the merged profile held moves over, those it took earlier in this request
+    // too (they are written under the survivor with the request's new identifiers): an undo
+    // gives them all back.
+    const moved = merged.state.identifiers;
     work.merges.push({
       record: {
         id: newId(),

@@ -36,17 +36,14 @@ export async function persistWork(
     // of its group transaction.
     await repo.storage.writeRows(rows, options);
   } else {
+    // Identifiers taken in this request are not stored yet: written with the new ones.
+    const pending = new Set(work.newIdentifiers.map((i) => `${i.type}:${i.value}`));
     await repo.storage.write(async (trx) => {
       for (const { record, mergedVersion } of work.merges) {
+        const stored = record.movedIdentifiers.filter((i) => !pending.has(`${i.type}:${i.value}`));
         await profiles.markMerged(trx, record.mergedId, record.survivorId, mergedVersion);
-        await identities.remove(trx, ctx.environmentId, record.mergedId, record.movedIdentifiers);
-        await identities.insert(
-          trx,
-          ctx.environmentId,
-          record.survivorId,
-          record.movedIdentifiers,
-          now,
-        );
+        await identities.remove(trx, ctx.environmentId, record.mergedId, stored);
+        await identities.insert(trx, ctx.environmentId, record.survivorId, stored, now);
         await merges.insert(trx, record);
       }
       await runRows(trx, rows);
