@@ -171,4 +171,42 @@ describe('erasure', () => {
     );
     expect(nobody.status).toBe(202);
   });
+
+  it('leaves nothing of an erased profile in the merge log of the profile it had been merged into', async () => {
+    const identify = (body: object) =>
+      server.request('POST', '/v1/events', {
+        events: [{ type: 'identify', messageId: mid(), ...body }],
+      });
+    await identify({ userId: 'jay' });
+    await identify({ anonymousId: 'jay-b', traits: { bsecret: 'JAYB-DATA' } });
+    await identify({ anonymousId: 'jay-b', userId: 'jay' });
+    // A later merge copies jay's document, jay-b's trait and anonymousId in it.
+    await server.request('POST', '/v1/events', { events: [pageEvent({ anonymousId: 'jay-d' })] });
+    await identify({ anonymousId: 'jay-d', userId: 'jay' });
+    const log = (await server.request('GET', '/v1/profiles/userId:jay/merges')).body.data;
+    const first = log.find(
+      (m: { mergedBefore: { traits: object } }) => 'bsecret' in m.mergedBefore.traits,
+    );
+    expect(
+      (await server.request('POST', `/v1/profiles/userId:jay/merges/${first.id}/undo`)).status,
+    ).toBe(200);
+    const jayB = (await server.request('GET', '/v1/profiles/anonymousId:jay-b')).body.id;
+
+    expect((await server.request('DELETE', '/v1/profiles/anonymousId:jay-b')).status).toBe(204);
+    const after = await server.request('GET', '/v1/profiles/userId:jay/merges');
+    expect(JSON.stringify(after.body)).not.toContain('JAYB-DATA');
+    expect(JSON.stringify(after.body)).not.toContain(jayB);
+    expect(
+      await server.storage.db
+        .selectFrom('merges')
+        .select('id')
+        .where((eb) =>
+          eb.or([
+            eb('survivor_before', 'like', `%${jayB}%`),
+            eb('merged_before', 'like', `%${jayB}%`),
+          ]),
+        )
+        .execute(),
+    ).toEqual([]);
+  });
 });

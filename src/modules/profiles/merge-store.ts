@@ -95,25 +95,46 @@ export class MergeStore {
   }
 
   async deleteByProfiles(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
-    if (profileIds.length === 0) return;
-    await trx
-      .deleteFrom('merges')
-      .where((eb) =>
-        eb.or([eb('survivor_id', 'in', profileIds), eb('merged_id', 'in', profileIds)]),
-      )
-      .execute();
+    const ids = await this.recordsHolding(trx, profileIds);
+    if (ids.length > 0) await trx.deleteFrom('merges').where('id', 'in', ids).execute();
   }
 
-  /** How many merge records involve these profiles (erasure checklists). */
+  /** How many merge records hold these profiles' data (erasure checklists). */
   async countByProfiles(profileIds: string[]): Promise<number> {
-    if (profileIds.length === 0) return 0;
-    const row = await this.db
-      .selectFrom('merges')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where((eb) =>
-        eb.or([eb('survivor_id', 'in', profileIds), eb('merged_id', 'in', profileIds)]),
-      )
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
+    return (await this.recordsHolding(this.db, profileIds)).length;
+  }
+
+  /**
+   * The merge records that hold these profiles' data: those that name them, and those of later
+   * merges of the profiles that had absorbed them (up the chain), whose before-documents copied
+   * their traits and identifiers, even after the merge that absorbed them was undone.
+   */
+  private async recordsHolding(db: Kysely<Database>, profileIds: string[]): Promise<string[]> {
+    if (profileIds.length === 0) return [];
+    const found = new Set<string>();
+    const erased = new Set(profileIds);
+    const visited = new Set(profileIds);
+    let frontier = profileIds;
+    while (frontier.length > 0) {
+      const rows = await db
+        .selectFrom('merges')
+        .select(['id', 'survivor_id', 'merged_id', 'survivor_before', 'merged_before'])
+        .where((eb) => eb.or([eb('survivor_id', 'in', frontier), eb('merged_id', 'in', frontier)]))
+        .execute();
+      const next = new Set<string>();
+      for (const row of rows) {
+        const names = erased.has(row.survivor_id) || erased.has(row.merged_id);
+        const copies = [...erased].some(
+          (id) => row.survivor_before.includes(id) || row.merged_before.includes(id),
+        );
+        if (names || copies) found.add(row.id);
+        // The survivor absorbed a profile of the chain: its later merges may copy it.
+        if (frontier.includes(row.merged_id) && !visited.has(row.survivor_id))
+          next.add(row.survivor_id);
+      }
+      for (const id of next) visited.add(id);
+      frontier = [...next];
+    }
+    return [...found];
   }
 }
