@@ -85,14 +85,23 @@ describe('an anonymous profile identified later as an opted-out user', () => {
       h.admin(),
     );
     expect(again.body).toMatchObject({ accepted: 0, suppressed: 2 });
+    // The erased profiles' ids are left only in the deletion notices that tell receivers so.
+    const events = h.server.storage.db.selectFrom('change_events').selectAll();
+    const notices = await events.where('type', '=', 'profile.deleted').execute();
+    expect(notices.flatMap((n) => JSON.parse(n.payload).profileIds)).toContain(ntId);
     const rows = await h.allRows();
+    rows.change_events = JSON.stringify(
+      await events.where('type', '!=', 'profile.deleted').execute(),
+    );
     for (const [table, text] of Object.entries(rows)) {
       for (const id of [user, ntId, 'later-seg', 'later-mp']) {
         expect(text.includes(id), `${table} holds ${id}`).toBe(false);
       }
     }
+    expect(JSON.stringify(notices)).not.toMatch(/later-user|later-seg|later-mp/);
     await new Promise((r) => setTimeout(r, 700));
-    expect(h.receiver.received.slice(sent).map((r) => r.json?.type)).toEqual([]);
+    const after = h.receiver.received.slice(sent).map((r) => r.json?.type);
+    expect(new Set(after)).toEqual(new Set(['profile.deleted']));
   });
 });
 

@@ -104,6 +104,37 @@ describe('opt-out and erasure', () => {
     );
     expect(deleted.json.data).toMatchObject({ reason: 'erasure', profileId: null });
   });
+
+  it('tell receivers that an anonymous profile identified as an opted-out user was erased', async () => {
+    await server.request('POST', '/v1/webhooks', {
+      url: `${receiver.url}/identified`,
+      eventTypes: ['profile.created', 'profile.deleted'],
+    });
+    await ingest('userId:eve-out', { a: 1 });
+    await optOut('eve-out');
+    const anon = await server.request('POST', '/v1/events', {
+      events: [{ type: 'identify', messageId: mid(), anonymousId: 'eve-device', traits: { b: 1 } }],
+    });
+    expect(anon.status).toBe(200);
+    const created = await waitFor(() =>
+      receiver.received.find((r) => r.path === '/identified' && r.json?.type === 'profile.created'),
+    );
+    const anonId = created.json.data.profileId;
+    const tied = await server.request('POST', '/v1/events', {
+      events: [
+        { type: 'identify', messageId: mid(), anonymousId: 'eve-device', userId: 'eve-out' },
+      ],
+    });
+    expect(tied.body.suppressed).toBe(1);
+    const deleted = await waitFor(() =>
+      receiver.received.find((r) => r.path === '/identified' && r.json?.type === 'profile.deleted'),
+    );
+    expect(deleted.json.data).toMatchObject({
+      profileId: null,
+      profileIds: [anonId],
+      reason: 'opted-out',
+    });
+  });
 });
 
 describe('environments without subscriptions', () => {

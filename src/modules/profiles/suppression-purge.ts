@@ -49,8 +49,18 @@ export async function purgeIdentified(
     if (!spared.has(key)) suppress.set(key, { type: ref.type, value: ref.value });
   }
   if (trees.length === 0 && suppress.size === 0) return;
+  const sink = trees.length > 0 ? await repo.changes?.forEnvironment(environmentId) : undefined;
   await repo.storage.write(async (trx) => {
     if (trees.length > 0) await repo.erase(trx, trees);
+    // Receivers were sent these profiles' changes: they learn the data is gone (after the erase,
+    // which removes the profiles' own change events; tied to no profile, so it outlives them).
+    await sink?.write(trx, [
+      {
+        type: 'profile.deleted',
+        profileId: null,
+        payload: { profileIds: trees, reason: 'opted-out' },
+      },
+    ]);
     await repo.suppressions!.add(
       trx,
       environmentId,
