@@ -109,7 +109,9 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     now: deps.now,
     guard: profileWriteGuard(repo),
     changes: webhooks.recorder,
-    afterConsentChange: (environmentId, profileId) => memberships.refresh(environmentId, profileId),
+    afterConsentChange: async (environmentId, profileId) => {
+      await memberships.refresh(environmentId, profileId);
+    },
   });
   repo.addPersonalDataStore(consents);
   // Export results hold copies of profiles: erasure deletes the exports that mention them.
@@ -131,7 +133,7 @@ export function buildServices(deps: AppDeps, log: FastifyBaseLogger): Services {
     }),
     ingest,
     queries,
-    merges: new ProfileMergeService(repo, queries),
+    merges: new ProfileMergeService(repo, queries, memberships),
     repo,
     privacy: new PrivacyService(repo, suppressions),
     personalization,

@@ -3,7 +3,8 @@ import { mid, pageEvent, startTestServer, type TestServer } from '../helpers/tes
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  // Webhook subscriptions to a local address that never answers: only the change events count.
+  server = await startTestServer({ env: { TESSERA_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' } });
 });
 afterAll(() => server.destroy());
 
@@ -155,6 +156,61 @@ describe('unmerge', () => {
       a: 1,
       b: 'set-later',
     });
+  });
+});
+
+describe('audience memberships after merges made or undone outside ingestion', () => {
+  it('log the exit at the undo, and the entry at a merge on request, with their webhooks', async () => {
+    const { request } = server;
+    await request('PUT', '/v1/audiences/pro-plan', {
+      name: 'Pro',
+      rule: { trait: 'plan', op: 'equals', value: 'pro' },
+    });
+    await request('POST', '/v1/audiences/pro-plan/publish');
+    const sub = await request('POST', '/v1/webhooks', {
+      url: 'http://127.0.0.1:9/audiences',
+      eventTypes: ['audience.entered', 'audience.exited'],
+    });
+    expect(sub.status).toBe(201);
+    const log = async (userId: string) =>
+      (await request('GET', `/v1/profiles/userId:${userId}/audiences`)).body;
+    const kinds = async (profileId: string) =>
+      (await request('GET', `/v1/change-events?profileId=${profileId}`)).body.data.map(
+        (e: { type: string }) => e.type,
+      );
+
+    await request('POST', '/v1/events', {
+      events: [{ type: 'identify', messageId: mid(), userId: 'cat', traits: { plan: 'free' } }],
+    });
+    await request('POST', '/v1/events', {
+      events: [{ type: 'identify', messageId: mid(), anonymousId: 'c-1', traits: { plan: 'pro' } }],
+    });
+    await request('POST', '/v1/events', {
+      events: [{ type: 'identify', messageId: mid(), anonymousId: 'c-1', userId: 'cat' }],
+    });
+    const cat = await log('cat');
+    expect(cat.audiences).toContain('pro-plan');
+    const merge = (await request('GET', '/v1/profiles/userId:cat/merges')).body.data[0];
+    const undo = await request('POST', `/v1/profiles/userId:cat/merges/${merge.id}/undo`);
+    expect(undo.status).toBe(200);
+    const after = await log('cat');
+    expect(after.audiences).not.toContain('pro-plan');
+    expect(after.log.map((e: { kind: string }) => e.kind)).toEqual(['entered', 'exited']);
+    expect(await kinds(merge.survivorId)).toEqual(['audience.entered', 'audience.exited']);
+
+    // 001's merge on request: the survivor enters at once.
+    const anon = (await request('GET', '/v1/profiles/anonymousId:c-1')).body.id;
+    const merged = await request(
+      'POST',
+      `/v4/clients/merge/from/ids/${anon}/to/id/${merge.survivorId}`,
+    );
+    expect(merged.status).toBeLessThan(300);
+    expect((await log('cat')).audiences).toContain('pro-plan');
+    expect(await kinds(merge.survivorId)).toEqual([
+      'audience.entered',
+      'audience.exited',
+      'audience.entered',
+    ]);
   });
 });
 

@@ -3,6 +3,7 @@ import type { ProfileState } from '../../engine/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { loadProfile } from './ingest-work.js';
+import { MembershipRefresh } from './membership-refresh.js';
 import type { MergeRecord } from './merge-store.js';
 import type { ProfileQueryService } from './profile-query-service.js';
 import type { ProfileRef } from './profile-ref.js';
@@ -19,6 +20,8 @@ export class ProfileMergeService {
   constructor(
     private readonly repo: ProfileRepository,
     private readonly queries: ProfileQueryService,
+    /** Brings stored audience memberships up to date after a merge or an undo. */
+    private readonly memberships = new MembershipRefresh(repo),
   ) {}
 
   /** Every merge this profile took part in (as survivor, or of profiles merged into it). */
@@ -44,18 +47,22 @@ export class ProfileMergeService {
     // Checked over all of them before any merge (two sources may differ from each other while
     // the target has none), and again by each merge against the survivor as it then is.
     refuseDifferentUsers([target, ...sources]);
-    return this.repo.slots.run(`${environmentId}/id:${target.id}`, async () => {
-      const merges: MergeRecord[] = [];
+    const merges = await this.repo.slots.run(`${environmentId}/id:${target.id}`, async () => {
+      const done: MergeRecord[] = [];
       for (const source of sources) {
         if (source.id === target.id) continue;
         const record = await this.retried(() =>
           this.attemptMerge(environmentId, target.id, source.id),
         );
-        if (record) merges.push(record);
+        if (record) done.push(record);
       }
-      const survivor = await this.queries.getProfile(environmentId, { kind: 'id', id: target.id });
-      return { survivor, merges };
+      return done;
     });
+    // The merged traits may put the survivor in or out of audiences (after the slot: it takes it).
+    const survivor =
+      (await this.memberships.refresh(environmentId, target.id)) ??
+      (await this.queries.getProfile(environmentId, { kind: 'id', id: target.id }));
+    return { survivor, merges };
   }
 
   private async retried<T>(attempt: () => Promise<T>): Promise<T> {
@@ -140,7 +147,7 @@ export class ProfileMergeService {
         'The survivor of this merge was itself merged since; undo that merge first.',
       );
     }
-    return this.repo.slots.run(`${environmentId}/id:${current.id}`, async () => {
+    const result = await this.repo.slots.run(`${environmentId}/id:${current.id}`, async () => {
       for (let attempt = 0; attempt < 5; attempt++) {
         try {
           return await this.attemptUnmerge(environmentId, record);
@@ -150,6 +157,12 @@ export class ProfileMergeService {
       }
       throw new AppError('profile_overloaded');
     });
+    // Both documents changed outside the fold: their memberships follow at once.
+    return {
+      survivor:
+        (await this.memberships.refresh(environmentId, record.survivorId)) ?? result.survivor,
+      restored: (await this.memberships.refresh(environmentId, record.mergedId)) ?? result.restored,
+    };
   }
 
   private async attemptUnmerge(environmentId: string, record: MergeRecord): Promise<UnmergeResult> {

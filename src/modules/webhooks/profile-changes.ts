@@ -53,6 +53,15 @@ export function ingestChanges(outcome: IngestOutcome): ChangeInput[] {
       eventTypes: [...new Set(outcome.eventTypes)].sort(),
     },
   });
+  changes.push(...audienceChanges(before, after));
+  // Consents on profiles merged into this one count as its own (webhooksRequireConsent).
+  return changes.map((c) => ({ ...c, mergedIds: after.mergedIds }));
+}
+
+/** Each audience the profile entered or exited between two of its documents. */
+export function audienceChanges(before: ProfileState, after: ProfileState): ChangeInput[] {
+  const profileId = after.id;
+  const changes: ChangeInput[] = [];
   const was = new Set(before.audiences ?? []);
   const is = new Set(after.audiences ?? []);
   for (const audienceId of is) {
@@ -63,6 +72,5 @@ export function ingestChanges(outcome: IngestOutcome): ChangeInput[] {
     if (!is.has(audienceId))
       changes.push({ type: 'audience.exited', profileId, payload: { audienceId } });
   }
-  // Consents on profiles merged into this one count as its own (webhooksRequireConsent).
   return changes.map((c) => ({ ...c, mergedIds: after.mergedIds }));
 }
