@@ -138,6 +138,15 @@ describe('bad input answers 4xx in problem+json and changes nothing stored', () 
     });
   }
 
+  it('ignores an empty JSON body on a route that takes none', async () => {
+    const res = await fetch(`${server.url}/v1/profiles/userId:nobody-here`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { code: string }).code).toBe('profile_not_found');
+  });
+
   it('says a prototype key was refused, not that the JSON is invalid', async () => {
     const res = await raw(
       '/v1/events',
