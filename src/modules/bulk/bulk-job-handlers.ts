@@ -84,6 +84,9 @@ export async function runImportJob(ctx: BulkJobContext, job: Job): Promise<void>
   await store.saveProgress(bulkId, { ...result.progress, finished: true }, { dropInput: true });
 }
 
+/** Longest stretch an export works without letting requests in, ms. */
+const YIELD_AFTER_MS = 10;
+
 export async function runExportJob(ctx: BulkJobContext, job: Job): Promise<void> {
   const { deps, store, signal } = ctx;
   const { bulkId } = job.payload as { bulkId: string };
@@ -114,7 +117,14 @@ export async function runExportJob(ctx: BulkJobContext, job: Job): Promise<void>
     size = 0;
     mentioned = new Set();
   };
+  let ranSince = Date.now();
   for await (const unit of exportUnits(deps, job.environmentId, spec, deps.presenter, progress)) {
+    // SQLite's reads are synchronous: without a pause, an export would keep the event loop (and
+    // every request of this process) waiting for seconds at a time.
+    if (Date.now() - ranSince >= YIELD_AFTER_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      ranSince = Date.now();
+    }
     for (const line of unit.lines) {
       buffer.push(`${line}\n`);
       size += line.length + 1;
