@@ -55,7 +55,11 @@ export class CredentialService {
     db: Kysely<Database>,
     private readonly box: SecretBox,
     private readonly rotationGraceSeconds: number,
-    private readonly onRevoked: (credentialId: string) => void = () => {},
+    /** Tells this process's caches (see CredentialVerifier): a revocation, or a rotation. */
+    private readonly onChanged: (
+      credentialId: string,
+      how: 'revoked' | 'rotated',
+    ) => void = () => {},
   ) {
     this.store = new CredentialStore(db);
   }
@@ -120,6 +124,7 @@ export class CredentialService {
     const now = Date.now();
     const { secretRow, secret } = this.newSecret(row, newId(), now, privateKey);
     await this.store.rotate(secretRow, now + this.rotationGraceSeconds * 1000);
+    this.onChanged(id, 'rotated');
     const secrets = await this.store.findSecrets([id]);
     return { credential: this.summarize(row, secrets), secret };
   }
@@ -129,7 +134,7 @@ export class CredentialService {
     if (!(await this.store.revoke(environmentId, id, Date.now()))) {
       throw new AppError('not_found', 'No such active credential in this environment.');
     }
-    this.onRevoked(id);
+    this.onChanged(id, 'revoked');
   }
 
   async list(environmentId: string): Promise<CredentialSummary[]> {

@@ -49,6 +49,14 @@ export class CredentialVerifier {
   forget(credentialId: string): void {
     this.revocations.add(credentialId);
     this.clientSettings.delete(credentialId);
+    this.dropCachedKeys(credentialId);
+  }
+
+  /**
+   * Drops a credential's cached keys (a rotation here: the old secret's new expiry must be read).
+   * Other processes hold theirs for at most KEY_CACHE_MS.
+   */
+  dropCachedKeys(credentialId: string): void {
     for (const [key, entry] of this.keyCache) {
       if (entry.principal.credentialId === credentialId) this.keyCache.delete(key);
     }

@@ -19,8 +19,8 @@ export function createCredentialsModule(
 ): CredentialsModule {
   const box = new SecretBox(masterKey);
   const verifier = new CredentialVerifier(db, box);
-  const service = new CredentialService(db, box, options.rotationGraceSeconds, (id) =>
-    verifier.forget(id),
+  const service = new CredentialService(db, box, options.rotationGraceSeconds, (id, how) =>
+    how === 'revoked' ? verifier.forget(id) : verifier.dropCachedKeys(id),
   );
   const tokens = new TokenService(
     verifier,
