@@ -32,6 +32,7 @@ export const SHARED_FAILED_AUTH_TRUST_MS = 1_000;
  */
 export class RequestLimits implements AuthLimits {
   private readonly failedAuth: FailedAuthLimiter;
+  private readonly failedAuthPolicy: RateLimitPolicy;
 
   constructor(
     private readonly limiter: RateLimiter,
@@ -40,12 +41,10 @@ export class RequestLimits implements AuthLimits {
     /** The limiter is shared by every process (Redis): see SHARED_FAILED_AUTH_TRUST_MS. */
     shared = false,
   ) {
-    this.failedAuth = new FailedAuthLimiter(
-      limiter,
-      { ratePerSecond: failedAuthPerMinute / 60, burst: failedAuthPerMinute },
-      undefined,
-      { trustAllowedMs: shared ? SHARED_FAILED_AUTH_TRUST_MS : 0 },
-    );
+    this.failedAuthPolicy = { ratePerSecond: failedAuthPerMinute / 60, burst: failedAuthPerMinute };
+    this.failedAuth = new FailedAuthLimiter(limiter, this.failedAuthPolicy, undefined, {
+      trustAllowedMs: shared ? SHARED_FAILED_AUTH_TRUST_MS : 0,
+    });
   }
 
   async assertAddressAllowed(address: string): Promise<void> {
@@ -55,9 +54,7 @@ export class RequestLimits implements AuthLimits {
         'rate_limited',
         'Too many failed authentications from this address.',
         undefined,
-        {
-          'retry-after': String(decision.retryAfterSeconds),
-        },
+        rateLimitHeaders(decision, this.failedAuthPolicy),
       );
     }
   }

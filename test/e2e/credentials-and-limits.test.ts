@@ -193,6 +193,9 @@ describe('rate limits', () => {
     const limitedRes = await strict.request('GET', '/v1/profiles', undefined, 'garbage');
     expect(limitedRes.body.code).toBe('rate_limited');
     expect(limitedRes.headers.get('retry-after')).not.toBeNull();
+    expect(limitedRes.headers.get('ratelimit-limit')).toBe('5');
+    expect(limitedRes.headers.get('ratelimit-remaining')).toBe('0');
+    expect(limitedRes.headers.get('ratelimit-policy')).toBe('5;w=60');
     await strict.destroy();
   });
 
