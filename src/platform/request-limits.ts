@@ -3,6 +3,7 @@ import { AppError } from '../errors/app-error.js';
 import type { Principal } from '../modules/credentials/credential-types.js';
 import type { AuthLimits } from './auth.js';
 import {
+  clientAddressKey,
   FailedAuthLimiter,
   type RateLimiter,
   type RateLimitPolicy,
@@ -72,7 +73,7 @@ export class RequestLimits implements AuthLimits {
   }
 
   takeForTokenEndpoint(address: string, reply: FastifyReply): Promise<void> {
-    return this.take(`token-endpoint:${address}`, TOKEN_ENDPOINT_POLICY, reply);
+    return this.take(`token-endpoint:${clientAddressKey(address)}`, TOKEN_ENDPOINT_POLICY, reply);
   }
 
   /** Takes `cost` units (e.g. user ids in a batch) from a named bucket with its own policy. */

@@ -192,6 +192,28 @@ describe('limits', () => {
     }
   });
 
+  it('counts an IPv6 client by its /64, so rotating addresses inside it gains nothing', async () => {
+    const limited = await startTestServer({
+      env: {
+        TESSERA_RATE_LIMIT_PER_SECOND: '0.01',
+        TESSERA_RATE_LIMIT_BURST: '2',
+        TESSERA_TRUST_PROXY: 'true',
+      },
+    });
+    try {
+      const from = (address: string) =>
+        fetch(`${limited.url}${BASE}/profiles/x`, { headers: { 'x-forwarded-for': address } });
+      const statuses: number[] = [];
+      for (const host of ['1', '2', '3'])
+        statuses.push((await from(`2001:db8:0:1::${host}`)).status);
+      expect(statuses).toEqual([404, 404, 429]);
+      // Another /64 has a bucket of its own.
+      expect((await from('2001:db8:0:2::1')).status).toBe(404);
+    } finally {
+      await limited.destroy();
+    }
+  });
+
   it('answers concurrent writes to one profile with 200 or 429 ERR_PROFILE_OVERLOAD only', async () => {
     const created = await call(`${BASE}/profiles`, { events: [page()] });
     const id = created.body.data.profile.id;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { registerRouteTable } from '../../platform/auth.js';
 import { registerJsonParser } from '../../platform/json-body.js';
-import type { RateLimitPolicy } from '../../platform/rate-limit/index.js';
+import { clientAddressKey, type RateLimitPolicy } from '../../platform/rate-limit/index.js';
 import { batchRoutes } from './ninetailed-batch-routes.js';
 import { registerNinetailedErrors } from './ninetailed-errors.js';
 import { profileRoutes } from './ninetailed-profile-routes.js';
@@ -72,7 +72,8 @@ export const ninetailedSurface: FastifyPluginAsyncTypebox<NinetailedSurfaceOptio
   registerRouteTable(app, 'ninetailed');
   registerCors(app);
   app.addHook('onRequest', async (request, reply) => {
-    await opts.limits.take(`ninetailed:${request.ip}`, opts.rateLimit, reply);
+    // An IPv6 client counts by its /64 (clientAddressKey), as for failed authentications.
+    await opts.limits.take(`ninetailed:${clientAddressKey(request.ip)}`, opts.rateLimit, reply);
   });
   app.removeAllContentTypeParsers();
   registerJsonParser(app, ['application/json', 'text/plain'], opts.maxJsonDepth);
