@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { Type } from 'typebox';
 import { V7Generator } from 'uuidv7';
 
 /**
@@ -27,3 +28,12 @@ const generator = new V7Generator(new BlockRandom());
 export function newId(): string {
   return generator.generate().toString();
 }
+
+/**
+ * An id {@link newId} made, as a path or query parameter (a cursor, say): lower-case, as stored.
+ * Ids are compared as text, so an upper-case one would page from the wrong place; it is refused.
+ */
+export const IdParam = Type.String({
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+  maxLength: 36,
+});

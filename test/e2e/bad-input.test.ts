@@ -199,6 +199,9 @@ describe('bad input answers 4xx in problem+json and changes nothing stored', () 
       `/v1/profiles/userId:keep/events?cursor=${b64({ t: 9.3e18, id: 'x' })}`,
       `/v1/profiles/userId:keep/events?cursor=${b64({ t: 1, id: 'a\u0000b' })}`,
       `/v1/profiles?cursor=${b64({ after: 'a\u0000' })}`,
+      // Raw id cursors are ids as stored: lower-case (an upper-case one would page from elsewhere).
+      '/v1/profiles/userId:keep/consents/history?cursor=garbage',
+      '/v1/change-events?after=01A24FE5-5ACE-7000-8000-000000000000',
     ]) {
       const res = await server.request('GET', path);
       expect(res.status, path).toBe(400);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../errors/app-error.js';
+import { IdParam } from '../../lib/ids.js';
 import { parseProfileRef } from '../../modules/profiles/profile-ref.js';
 import type { ChangeEvent } from '../../modules/webhooks/change-event-store.js';
 import { CHANGE_EVENT_TYPES } from '../../modules/webhooks/change-types.js';
@@ -23,11 +24,10 @@ function presentEvent(e: ChangeEvent) {
   };
 }
 
-const Uuid = Type.String({ pattern: '^[0-9a-fA-F-]{36}$', maxLength: 36 });
 const ClientId = Type.String({ minLength: 1, maxLength: 200 });
 const PageQuery = Type.Object({
   EventType: Type.Optional(Type.String({ enum: [...CHANGE_EVENT_TYPES] })),
-  After: Type.Optional(Uuid),
+  After: Type.Optional(IdParam),
   Limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
 });
 const EventSchema = Type.Object({
@@ -87,7 +87,7 @@ export function eventRoutes(services: MyPreferencesEventServices): FastifyPlugin
         schema: {
           summary: 'MyPreferences: one event by EventId',
           tags,
-          params: Type.Object({ clientId: ClientId, eventId: Uuid }),
+          params: Type.Object({ clientId: ClientId, eventId: IdParam }),
           response: { 200: EventSchema },
         },
       },
@@ -102,7 +102,7 @@ export function eventRoutes(services: MyPreferencesEventServices): FastifyPlugin
         schema: {
           summary: 'MyPreferences: events sent to one webhook subscription',
           tags,
-          params: Type.Object({ clientId: ClientId, subscriptionId: Uuid }),
+          params: Type.Object({ clientId: ClientId, subscriptionId: IdParam }),
           querystring: PageQuery,
           response: { 200: EventPage },
         },

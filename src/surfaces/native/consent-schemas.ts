@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { IdParam } from '../../lib/ids.js';
 
 /**
  * Route schemas of the consent routes. They document the API and bound sizes; the rules
@@ -72,5 +73,5 @@ export const PreferenceQuery = Type.Object({
 });
 export const Paging = {
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  cursor: Type.Optional(Type.String({ maxLength: 64 })),
+  cursor: Type.Optional(IdParam),
 };

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { IdParam } from '../../lib/ids.js';
 import type { ChangeEvent } from '../../modules/webhooks/change-event-store.js';
 import { CHANGE_EVENT_TYPES } from '../../modules/webhooks/change-types.js';
 import type { DeliveryLogEntry, Subscription } from '../../modules/webhooks/webhook-service.js';
@@ -6,7 +7,6 @@ import { iso } from './native-presenters.js';
 
 /** Route schemas and presenters of the webhooks and change-events routes. */
 const Time = Type.String({ format: 'date-time' });
-const Uuid = Type.String({ pattern: '^[0-9a-fA-F-]{36}$', maxLength: 36 });
 export const EventType = Type.String({ enum: [...CHANGE_EVENT_TYPES] });
 
 export const SubscriptionBody = Type.Object(
@@ -46,10 +46,10 @@ export const SubscriptionWithSecret = Type.Object({
   secret: Type.String({ description: 'Signing secret (`whsec_…`); shown in this answer only.' }),
 });
 
-export const IdParams = Type.Object({ id: Uuid });
+export const IdParams = Type.Object({ id: IdParam });
 
 export const DeliveryLogQuery = Type.Object({
-  before: Type.Optional(Uuid),
+  before: Type.Optional(IdParam),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
 });
 
@@ -73,10 +73,10 @@ export const DeliveryLogSchema = Type.Object({
 });
 
 export const ChangeEventQuery = Type.Object({
-  subscriptionId: Type.Optional(Uuid),
+  subscriptionId: Type.Optional(IdParam),
   profileId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   type: Type.Optional(EventType),
-  after: Type.Optional(Uuid),
+  after: Type.Optional(IdParam),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
 });
 
