@@ -36,3 +36,24 @@ export function unstorablePath(value: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Replaces, in place, every unpaired UTF-16 surrogate in the string values (not the keys) of a
+ * parsed JSON object with U+FFFD, which is what storing them would make of them anyway. Only for
+ * free-form data (event properties, traits, context), where a client that cut a string through
+ * an emoji should not lose its whole batch; ids keep being refused (see `unstorable`).
+ */
+export function wellFormValues(value: unknown): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    const record = node as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const child = record[key];
+      if (typeof child === 'string') {
+        if (!child.isWellFormed()) record[key] = child.toWellFormed();
+      } else if (child !== null && typeof child === 'object') stack.push(child);
+    }
+  }
+}

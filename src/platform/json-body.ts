@@ -49,6 +49,8 @@ export function registerJsonParser(
   app: FastifyInstance,
   contentTypes: string | string[],
   maxDepth: number,
+  /** Mends the parsed body before it is checked (the tracking API's free-form values). */
+  mend?: (body: unknown) => void,
 ): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser(
@@ -74,6 +76,7 @@ export function registerJsonParser(
           );
         }
         if (error) return done(error);
+        mend?.(value);
         const shape = jsonShape(value);
         if (shape.depth > maxDepth) {
           return done(

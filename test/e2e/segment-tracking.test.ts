@@ -518,6 +518,27 @@ describe('refusals', () => {
     expect((await post('/v1/batch', rudder, { gzip: true })).status).toBe(200);
   });
 
+  it('keeps a batch whose property was cut through an emoji, and refuses such an id', async () => {
+    // JSON.stringify writes a lone surrogate as a valid \ud83c escape.
+    const cut = 'Party pack 🎉'.slice(0, 12);
+    const batch = [
+      {
+        type: 'track',
+        userId: 'emoji-1',
+        event: 'Viewed',
+        messageId: mid(),
+        properties: { name: cut },
+      },
+      { type: 'identify', userId: 'emoji-2', messageId: mid(), traits: { nick: cut } },
+    ];
+    expect((await post('/v1/batch', { batch })).status).toBe(200);
+    const profile = await server.request('GET', '/v1/profiles/userId:emoji-2');
+    expect(profile.body.traits.nick).toBe('Party pack \ufffd');
+    const byId = await post('/v1/track', { userId: cut, event: 'X', messageId: mid() });
+    expect(byId.status).toBe(400);
+    expect(byId.body.code).toBe('invalid_json');
+  });
+
   it('answers 400 to malformed JSON, a body that is no batch, and invalid events', async () => {
     const cases: Array<[string, RawPost, unknown, string]> = [
       ['malformed JSON', { raw: '{"batch": [' }, undefined, 'invalid_json'],

@@ -1,5 +1,6 @@
 import { isPlainObject } from '../../engine/index.js';
 import { AppError, type ErrorIssue } from '../../errors/app-error.js';
+import { wellFormValues } from '../../lib/json-input.js';
 
 /**
  * Segment's documented limit for the tracking API: 32 KB per event
@@ -112,4 +113,21 @@ export function eventsOfBatch(body: { batch: unknown[]; sentAt?: unknown; contex
 export function eventOfCall(call: SegmentCall, body: RawObject): unknown {
   assertEventSizes([body]);
   return { ...withoutForeignFields(body), type: call };
+}
+
+/** The free-form parts of a tracking call: what `wellFormValues` may mend. */
+const FREE_FORM = ['properties', 'traits', 'context'] as const;
+
+/**
+ * Mends the free-form values of a batch (or single call) whose strings were cut through an emoji
+ * by a client (`'🎉'.slice(0, 1)`): stored, they would become U+FFFD anyway, and refused, they
+ * would cost the whole batch, other users' events included. Ids and keys are left to be refused.
+ */
+export function mendFreeFormValues(body: unknown): void {
+  if (!isPlainObject(body)) return;
+  const events = Array.isArray(body.batch) ? [body, ...body.batch] : [body];
+  for (const event of events) {
+    if (!isPlainObject(event)) continue;
+    for (const part of FREE_FORM) if (isPlainObject(event[part])) wellFormValues(event[part]);
+  }
 }
