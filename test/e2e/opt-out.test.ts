@@ -152,6 +152,21 @@ describe('opt-out (000 Profile Command API)', () => {
     expect(again.body).toMatchObject({ accepted: 0, suppressed: 1 });
   });
 
+  it('answers no profile for events about an opted-out user sent to a shared email, and keeps it', async () => {
+    await server.request('POST', '/v1/profiles/email:family-mail@example.com/events', {
+      events: [{ type: 'identify', messageId: mid(), traits: { note: 'shared' } }],
+    });
+    await optOut('mail-user');
+    const res = await server.request('POST', '/v1/profiles/email:family-mail@example.com/events', {
+      events: [{ type: 'identify', messageId: mid(), userId: 'mail-user' }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ profile: null, accepted: 0, suppressed: 1 });
+    // The email is shared: its profile may be someone else's, and stays.
+    const kept = await server.request('GET', '/v1/profiles/email:family-mail@example.com');
+    expect(kept.body.traits).toEqual({ note: 'shared' });
+  });
+
   it('keeps suppression across a restart, and stores no user id in plain text', async () => {
     await optOut('restart-user');
     await server.stop();

@@ -49,6 +49,9 @@ export class IngestAttempt {
     const fresh = screened.kept;
     const suppressed = screened.dropped;
     if (fresh.length === 0) {
+      // Events about an opted-out person answer no profile, whichever one they were sent to
+      // (one addressed by a shared email is another person's, and is kept).
+      if (suppressed > 0) return { profile: null, applied: 0, duplicates, suppressed };
       const existing = await findExisting(this.repo, ctx, anchor);
       return { profile: existing, applied: 0, duplicates, suppressed };
     }
