@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEngine } from '../helpers/test-database.js';
 import {
   mid,
   pageEvent,
@@ -209,4 +210,52 @@ describe('erasure', () => {
         .execute(),
     ).toEqual([]);
   });
+
+  it.skipIf(testEngine !== 'postgres')(
+    'erases what a write holding the profile row adds while the erasure waits for it',
+    async () => {
+      const { id } = (
+        await server.request('POST', '/v1/profiles/userId:racer/events', {
+          events: [{ type: 'identify', messageId: mid(), traits: { a: 1 } }],
+        })
+      ).body.profile;
+      const environmentId = (await server.request('GET', '/v1/environment')).body.id;
+      // Another process's ingest: it holds the profile row (its checked update) and adds an
+      // event; the deletion, which must wait for the row, then has to find the event too.
+      let release!: () => void;
+      let deleting!: Promise<unknown>;
+      const done = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const writer = server.storage.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('profiles').select('id').where('id', '=', id).forUpdate().execute();
+        await trx
+          .insertInto('events')
+          .values({
+            id: crypto.randomUUID(),
+            environment_id: environmentId,
+            profile_id: id,
+            message_id: mid(),
+            type: 'track',
+            action: 'late',
+            timestamp: Date.now(),
+            received_at: Date.now(),
+            body: '{"secret":"RACER-DATA"}',
+          })
+          .execute();
+        deleting = server.request('DELETE', `/v1/profiles/${id}`);
+        await done;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+      await writer;
+      expect(((await deleting) as { status: number }).status).toBe(204);
+      const left = await server.storage.db
+        .selectFrom('events')
+        .select('id')
+        .where('profile_id', '=', id)
+        .execute();
+      expect(left).toEqual([]);
+    },
+  );
 });

@@ -138,11 +138,15 @@ export class ConsentStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /** Erasure: every consent and preference row of these profiles, history included. */
+  /**
+   * Erasure: every consent and preference row of these profiles, history included. Current rows
+   * first: a lapse being recorded holds its current row (PostgreSQL), so the erasure waits for it
+   * there and then finds the history entry it appended.
+   */
   async deleteByProfiles(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
     if (profileIds.length === 0) return;
-    await trx.deleteFrom('consent_history').where('profile_id', 'in', profileIds).execute();
     await trx.deleteFrom('consent_current').where('profile_id', 'in', profileIds).execute();
+    await trx.deleteFrom('consent_history').where('profile_id', 'in', profileIds).execute();
   }
 
   /** Rows kept about these profiles, per table (erasure checklists). */

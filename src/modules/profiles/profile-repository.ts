@@ -94,10 +94,13 @@ export class ProfileRepository {
    * erased events are not applied again.
    */
   async erase(trx: Transaction<Database>, profileIds: string[]): Promise<void> {
+    // The profile rows first: on PostgreSQL a write to a profile holds its row until it commits
+    // (an ingest's checked update, a guarded write's holdRow), so the erasure waits for such a
+    // write here, and the statements after it then see (and delete) everything it wrote.
+    await this.profiles.deleteByIds(trx, profileIds);
     await this.events.deleteByProfiles(trx, profileIds);
     await this.identities.deleteByProfiles(trx, profileIds);
     await this.merges.deleteByProfiles(trx, profileIds);
-    await this.profiles.deleteByIds(trx, profileIds);
     await this.fold?.erase(trx, profileIds);
     for (const store of this.dataStores) await store.erase(trx, profileIds);
   }
