@@ -129,7 +129,7 @@ export async function runExportJob(ctx: BulkJobContext, job: Job): Promise<void>
       buffer.push(`${line}\n`);
       size += line.length + 1;
     }
-    if (unit.profileId !== undefined && unit.lines.length > 0) mentioned.add(unit.profileId);
+    if (unit.lines.length > 0) for (const id of unit.profileIds ?? []) mentioned.add(id);
     latest = unit.progress;
     // A chunk is written when full; progress alone every 2 s (a narrow filter over many
     // profiles writes little), and at once on shutdown.

@@ -107,7 +107,12 @@ export async function* exportUnits(
   presenter: BulkPresenter,
   start: ExportProgress = emptyExportProgress(),
   now: () => number = Date.now,
-): AsyncGenerator<{ lines: string[]; progress: ExportProgress; profileId?: string }> {
+): AsyncGenerator<{
+  lines: string[];
+  progress: ExportProgress;
+  /** The profiles the lines copy: one and those merged into it (whose events and traits it holds). */
+  profileIds?: string[];
+}> {
   const progress: ExportProgress = { ...start, cursor: { ...start.cursor } };
   const snapshot = (): ExportProgress => ({ ...progress, cursor: { ...progress.cursor } });
   const needsAudiences =
@@ -151,7 +156,7 @@ export async function* exportUnits(
       after = { timestamp: last.event.timestamp, id: last.id };
       progress.events += page.length;
       progress.cursor.current = { id: state.id, eventAfter: after };
-      yield { lines, progress: snapshot(), profileId: state.id };
+      yield { lines, progress: snapshot(), profileIds: [state.id, ...state.mergedIds] };
       if (page.length < EVENT_PAGE) return;
     }
   }
@@ -182,7 +187,7 @@ export async function* exportUnits(
             spec.what === 'both' ? { profile: presented } : (presented as object),
           );
           progress.cursor.current = { id: state.id, eventAfter: null };
-          yield { lines: [line], progress: snapshot(), profileId: state.id };
+          yield { lines: [line], progress: snapshot(), profileIds: [state.id, ...state.mergedIds] };
         }
         if (spec.what !== 'profiles') yield* timeline(state, null);
       }
