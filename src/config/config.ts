@@ -79,8 +79,8 @@ export const ConfigSchema = Type.Object({
   /** Webhook deliveries each process sends at once. */
   webhookConcurrency: Type.Integer({ minimum: 1, maximum: 256 }),
   /**
-   * PostgreSQL: how far before the oldest open transaction the change feed stops (see
-   * ChangeEventStore.settledBefore), ms; 0 turns the hold off.
+   * How long the change feed holds back new events (on PostgreSQL, also before the oldest open
+   * transaction: see ChangeEventStore.settledBefore), ms; 0 turns the hold off.
    */
   changeFeedHoldMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
 });

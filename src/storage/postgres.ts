@@ -37,7 +37,15 @@ export interface Postgres {
  * independent statements (and the savepoint before them) reach the server in one round trip.
  */
 export function openPostgres(url: string, poolSize: number): Postgres {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, pipeline: true });
+  // Named, so that the change feed can tell Tessera's transactions from a psql session's or a
+  // backup's (ChangeEventStore.settledBefore); an application_name in the URL wins.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    types,
+    pipeline: true,
+    application_name: 'tessera',
+  });
   // An idle connection dropped by the server (restart, idle timeout) emits `error` on the pool;
   // unhandled, that would end the process. The pool replaces the connection on next use, and
   // the query that needs it reports its own error.

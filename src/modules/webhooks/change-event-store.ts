@@ -6,6 +6,7 @@ import type {
   WebhookAttemptsTable,
   WebhookDeliveriesTable,
 } from '../../storage/schema.js';
+import type { StorageEngine } from '../../storage/storage.js';
 
 export interface ChangeEvent {
   id: string;
@@ -41,25 +42,33 @@ export function eventFromRow(row: ChangeEventsTable): ChangeEvent {
 export class ChangeEventStore {
   constructor(
     private readonly db: Kysely<Database>,
-    /** PostgreSQL: see {@link settledBefore}; 0 holds nothing back (SQLite needs no hold). */
+    private readonly engine: StorageEngine,
+    /** See {@link settledBefore}; 0 holds nothing back. */
     private readonly holdMs = 0,
   ) {}
 
   /**
-   * The id below which the feed is settled (PostgreSQL). Event ids are time-ordered, made in the
-   * transaction that writes them, but transactions commit in any order: a poller that had read
-   * past an id would never see an event of a transaction still open with a smaller one. So the
-   * feed stops before the oldest open transaction of the database began, less `holdMs` for the
-   * clocks of the processes that make ids (and a group transaction's BEGIN, sent with its first
-   * statements after its first ids are made).
+   * The id below which the feed is settled. Event ids are time-ordered, made in the transaction
+   * that writes them, but transactions may commit out of that order (on PostgreSQL, any
+   * transactions; on SQLite, those of two processes within one millisecond): a poller that had
+   * read past an id would never see an event committed later with a smaller one. So the feed
+   * holds back the last `holdMs`, and on PostgreSQL stops before the oldest open transaction of
+   * Tessera's (same application_name) began, less `holdMs` for the clocks of the processes that
+   * make ids and a group transaction's BEGIN (sent with its first statements, after its first ids
+   * are made). Other sessions (psql, a backup) hold nothing back.
    */
   private async settledBefore(): Promise<string> {
-    const { rows } = await sql<{ ms: string }>`
-      select floor(extract(epoch from coalesce(min(xact_start), now())) * 1000)::bigint as ms
-      from pg_stat_activity
-      where datname = current_database() and xact_start is not null and pid <> pg_backend_pid()
-    `.execute(this.db);
-    const hex = Math.max(0, Number(rows[0]!.ms) - this.holdMs)
+    let ms = Date.now();
+    if (this.engine === 'postgres') {
+      const { rows } = await sql<{ ms: string }>`
+        select floor(extract(epoch from coalesce(min(xact_start), now())) * 1000)::bigint as ms
+        from pg_stat_activity
+        where datname = current_database() and xact_start is not null
+          and pid <> pg_backend_pid() and application_name = current_setting('application_name')
+      `.execute(this.db);
+      ms = Number(rows[0]!.ms);
+    }
+    const hex = Math.max(0, ms - this.holdMs)
       .toString(16)
       .padStart(12, '0');
     return `${hex.slice(0, 8)}-${hex.slice(8)}-0000-0000-000000000000`;

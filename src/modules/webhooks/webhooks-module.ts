@@ -46,10 +46,7 @@ export function createWebhooksModule(
   // Signing secrets must be readable to sign: sealed under a key of their own.
   const secrets = new SecretBox(Buffer.from(deriveKey(masterKey, 'webhook secrets v1')));
   const subscriptions = new SubscriptionStore(storage.db);
-  const events = new ChangeEventStore(
-    storage.db,
-    storage.engine === 'postgres' ? settings.changeFeedHoldMs : 0,
-  );
+  const events = new ChangeEventStore(storage.db, storage.engine, settings.changeFeedHoldMs);
   const deliveries = new DeliveryStore(storage.db, storage.engine);
   const recorder = new WebhookChangeRecorder(subscriptions, events, now);
   const onChange = (environmentId: string) => recorder.invalidate(environmentId);
