@@ -116,10 +116,16 @@ describe('opt-out and erasure', () => {
       events: [{ type: 'identify', messageId: mid(), anonymousId: 'eve-device', traits: { b: 1 } }],
     });
     expect(anon.status).toBe(200);
-    const created = await waitFor(() =>
-      receiver.received.find((r) => r.path === '/identified' && r.json?.type === 'profile.created'),
+    // The anonymous profile's id as stored (the user's own profile.created may come first).
+    const anonId = (await server.request('GET', '/v1/profiles/anonymousId:eve-device')).body.id;
+    await waitFor(() =>
+      receiver.received.find(
+        (r) =>
+          r.path === '/identified' &&
+          r.json?.type === 'profile.created' &&
+          r.json.data.profileId === anonId,
+      ),
     );
-    const anonId = created.json.data.profileId;
     const tied = await server.request('POST', '/v1/events', {
       events: [
         { type: 'identify', messageId: mid(), anonymousId: 'eve-device', userId: 'eve-out' },
