@@ -9,6 +9,7 @@ import type { IngestContext } from './ingest-work.js';
 import type { ProfileRepository } from './profile-repository.js';
 import { filterSuppressed, type SuppressionOutcome } from './suppression-filter.js';
 import { purgeIdentified } from './suppression-purge.js';
+import { WriteConflict } from './write-conflict.js';
 
 export interface IngestResult {
   /** The profile after the events (null when nothing was applied to a profile that does not exist). */
@@ -56,6 +57,14 @@ export class IngestAttempt {
       return { profile: existing, applied: 0, duplicates, suppressed };
     }
     const work = await resolveTarget(this.repo, ctx, anchor);
+    // A retry may have waited for the rows it read (PostgreSQL's locked retry) while an opt-out
+    // committed and erased them: screened again now, or it would store the person anew. The
+    // next attempt then drops (and purges) what the opt-out covers.
+    if (anchor.retry && this.repo.suppressions) {
+      const ref = 'ref' in anchor ? anchor.ref : undefined;
+      const now = await filterSuppressed(this.repo.suppressions, ctx.environmentId, fresh, ref);
+      if (now.dropped > 0) throw new WriteConflict('an opt-out committed meanwhile');
+    }
     if ('ref' in anchor && anchor.customId !== undefined)
       await claimCustomId(this.repo, ctx, work, anchor.customId);
     const before = work.state;
