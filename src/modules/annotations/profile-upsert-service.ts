@@ -24,7 +24,7 @@ import {
   normalizeIdentifiers,
   tesseraIdentifiers,
 } from './profile-upsert-identifiers.js';
-import { checkTagNames, type TagService } from './tag-service.js';
+import type { TagService } from './tag-service.js';
 
 /**
  * Custom fields are traits named `customFields.<Name>`, one trait per field: traits merge per
@@ -110,8 +110,9 @@ export class ProfileUpsertService {
     const own = tesseraIdentifiers(identifiers);
     await this.checkUniqueOwners(environmentId, own, targetId);
     checkAlternateIds(external);
-    checkTagNames(input.tags);
     checkGroupNames(input.groups);
+    const { alternateIds, tags, labels } = this.extras;
+    const assignTags = tags.assignerByName(environmentId, input.tags);
 
     const traits: Record<string, unknown> = { ...input.traits };
     for (const [name, value] of Object.entries(input.customFields)) {
@@ -136,9 +137,8 @@ export class ProfileUpsertService {
           `The ${missing.type} ${missing.value} could not be attached: another profile holds it.`,
         );
       }
-      const { alternateIds, tags, labels } = this.extras;
       await alternateIds.linkAlternateIds(trx, environmentId, profile, external);
-      for (const name of input.tags) await tags.assignTagByName(trx, environmentId, profile, name);
+      await assignTags(trx, profile);
       await labels.addGroups(trx, environmentId, profile, input.groups);
       // Index what the document ended with: a late event may have lost to a newer value.
       const indexed: Record<string, unknown> = {};

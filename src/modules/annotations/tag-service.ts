@@ -118,6 +118,20 @@ export class TagService {
   }
 
   /**
+   * The write that assigns these tags by name to a profile, for `ProfileClaims.alongside` (the
+   * names are checked now, before anything is written).
+   */
+  assignerByName(
+    environmentId: string,
+    names: string[],
+  ): (trx: Transaction<Database>, profile: AnnotationSubject) => Promise<void> {
+    checkTagNames(names);
+    return async (trx, profile) => {
+      for (const name of names) await this.assignTagByName(trx, environmentId, profile, name);
+    };
+  }
+
+  /**
    * Assigns the tag of this name (checked with {@link checkTagNames}), defining it first when the
    * environment has none (dialects such as MyPreferences and 001 name tags instead of referring
    * to ids), in the transaction that writes the profile (see `ProfileClaims.alongside`).
@@ -253,7 +267,7 @@ function nameTaken(name: string): AppError {
 }
 
 /** Refuses blank or overlong tag names, before anything is written. */
-export function checkTagNames(names: string[]): void {
+function checkTagNames(names: string[]): void {
   const checks = new Checks();
   names.forEach((name, i) => {
     checks.text(`tags[${i}]`, name, TAG_NAME_MAX, true);

@@ -1,5 +1,4 @@
 import type { ProfileState } from '../../engine/types.js';
-import { checkTagNames } from '../../modules/annotations/tag-service.js';
 import type { ProfileRef } from '../../modules/profiles/profile-ref.js';
 import { type ClientInput, clientIdentify, presentClient } from './client-mapping.js';
 import {
@@ -41,8 +40,7 @@ export async function writeClient(
   ref: ProfileRef,
   body: ClientInput,
 ) {
-  const tags = body.tags ?? [];
-  checkTagNames(tags);
+  const assignTags = services.annotations.tags.assignerByName(environmentId, body.tags ?? []);
   const { profile } = await applyToProfile(
     services,
     environmentId,
@@ -51,10 +49,7 @@ export async function writeClient(
     {
       // A customId is an identifier, not a trait: the core attaches it (or refuses, 409).
       customId: body.customId,
-      alongside: async (trx, written) => {
-        for (const name of tags)
-          await services.annotations.tags.assignTagByName(trx, environmentId, written, name);
-      },
+      alongside: assignTags,
     },
   );
   return { profile, view: await viewClient(services, environmentId, profile) };
